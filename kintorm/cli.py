@@ -1,0 +1,136 @@
+"""The ``kintorm`` command.
+
+Subcommands live in :data:`COMMANDS`: a name maps to a function that adds its
+options to a subparser and a function that runs it and returns the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import NamedTuple
+
+from kintorm.server import KintoServer, ServerError
+
+DEFAULT_PORT = 8888
+
+
+class Command(NamedTuple):
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+class _Stop(Exception):
+    """Raised by the SIGTERM handler to leave the serve loop."""
+
+
+def _setting(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip(), value.strip()
+
+
+def _configure_serve(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="0 picks a free port (default %(default)s)"
+    )
+    parser.add_argument(
+        "--storage-url",
+        help="postgresql:// URL for storage, permissions and cache (default: memory)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (>1 needs --storage-url)"
+    )
+    parser.add_argument(
+        "--setting",
+        dest="settings",
+        action="append",
+        type=_setting,
+        default=[],
+        metavar="KEY=VALUE",
+        help="ini setting, repeatable (e.g. kinto.paginate_by=5)",
+    )
+    parser.add_argument(
+        "--attachments",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="kinto_attachment plugin (default: on when installed)",
+    )
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        server = KintoServer(
+            storage_url=args.storage_url,
+            settings=dict(args.settings),
+            workers=args.workers,
+            port=args.port or None,
+            host=args.host,
+            attachments=args.attachments,
+        )
+    except ValueError as e:
+        print(f"kintorm serve: {e}", file=sys.stderr)
+        return 2
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        try:
+            server.start()
+        except ServerError as e:
+            print(f"kintorm serve: {e}", file=sys.stderr)
+            return 1
+        backend = "postgresql" if args.storage_url else "memory"
+        user, password = server.admin_auth
+        print(
+            f"Kinto running at {server.url} ({backend}, {args.workers} worker(s), "
+            f"pid {server.pid}, ready in {server.startup_seconds or 0:.2f}s)\n"
+            f"admin credentials: {user}:{password}\n"
+            f"log: {server.log_path}\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
+        while server.running:
+            time.sleep(0.5)
+        print(f"kintorm serve: Kinto exited; log tail:\n{server.log_tail()}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, _Stop):
+        print("stopping", flush=True)
+        return 0
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+COMMANDS: dict[str, Command] = {
+    "serve": Command("run a local Kinto in the foreground", _configure_serve, _serve),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kintorm", description="kintorm command line")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=command.help, description=command.help)
+        command.configure(sub)
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,694 @@
+"""Everything a Kinto client does, written once for the sync and the async client.
+
+Each public method is an :class:`~kintorm.client.operation.operation`: it returns
+a generator of effects, which ``Client`` runs with ``requests`` and
+``AsyncClient`` with ``httpx``. Names, arguments and return shapes follow
+kinto-http.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, Self
+from urllib.parse import urlsplit, urlunsplit
+
+from kintorm._version import __version__
+from kintorm.client.auth import Credentials, resolve_auth
+from kintorm.client.batch import BatchContext, send_batch
+from kintorm.client.endpoints import check_id, endpoint
+from kintorm.client.exceptions import KintoException
+from kintorm.client.operation import Stream, operation, stream
+from kintorm.client.patch import PatchType
+from kintorm.client.protocol import (
+    File,
+    Op,
+    Request,
+    Session,
+    encode_json,
+    encode_params,
+    paginate,
+    unquote_etag,
+)
+from kintorm.client.resources import JSONDict, Verbs
+from kintorm.client.transport import Timeout
+
+Permissions = Mapping[str, Iterable[str]]
+
+
+def _split_userinfo(server_url: str, auth: Any) -> tuple[str, Any]:
+    """Move ``user:pass@`` out of the server URL into the auth, so it is never shown."""
+    parts = urlsplit(server_url)
+    if parts.username is None:
+        return server_url, auth
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    if auth is None:
+        auth = (parts.username, parts.password or "")
+    return urlunsplit(parts._replace(netloc=netloc)), auth
+
+
+class BaseClient(Verbs):
+    """The Kinto client API; see ``Client`` and ``AsyncClient``."""
+
+    _library = "requests"
+
+    def __init__(
+        self,
+        /,
+        *,
+        server_url: str | None = None,
+        auth: Any = None,
+        bucket: str | None = "default",
+        collection: str | None = None,
+        retry: int = 0,
+        retry_after: float | None = None,
+        timeout: Timeout = None,
+        headers: Mapping[str, str] | None = None,
+        ignore_batch_4xx: bool = False,
+        verify: bool | str = True,
+        _share: BaseClient | None = None,
+    ) -> None:
+        self.bucket_name = bucket
+        self.collection_name = collection
+        self.timeout = timeout
+        self.ignore_batch_4xx = ignore_batch_4xx
+        self._batch_results: list[Any] | None = None
+        if _share is not None:  # a clone: same connection pool, credentials and state
+            self._session: Session = _share._session
+            self._credentials: Credentials = _share._credentials
+            self._transport: Any = _share._transport
+            self._verify: bool | str = _share._verify
+            return
+        if not server_url:
+            raise ValueError("server_url is required, e.g. 'http://localhost:8888/v1'")
+        server_url, auth = _split_userinfo(server_url, auth)
+        self._credentials = resolve_auth(auth)
+        self._verify = verify
+        library_version = __import__(self._library).__version__
+        user_agent = (
+            f"kintorm/{__version__} {self._library}/{library_version} "
+            f"python/{'.'.join(map(str, __import__('sys').version_info[:3]))}"
+        )
+        self._session = Session(
+            server_url=server_url.rstrip("/"),
+            retry=retry,
+            retry_after=retry_after,
+            headers={"User-Agent": user_agent, **(headers or {})},
+        )
+        self._transport = self._make_transport(verify, self._credentials)
+
+    def _make_transport(self, verify: bool | str, credentials: Credentials) -> Any:
+        raise NotImplementedError
+
+    @property
+    def server_url(self) -> str:
+        return self._session.server_url
+
+    def _wire(self, request: Request) -> tuple[str, dict[str, str], Any]:
+        """URL, headers and transport auth for ``request``. Credentials go only to the
+        server's own origin (an attachment may live on another host)."""
+        headers = {**self._session.headers, **request.headers}
+        if "://" in request.path:
+            url = request.path_url
+            if (urlsplit(url).scheme, urlsplit(url).netloc) != self._session.origin:
+                return url, headers, None
+        else:
+            url = self._session.url(request)
+        if self._credentials.header is not None:
+            headers["Authorization"] = self._credentials.header
+        return url, headers, self._credentials.passthrough
+
+    def clone(self, **kwargs: Any) -> Self:
+        """A new client sharing this one's connection pool, credentials and settings,
+        overriding only what is passed (``bucket=``, ``collection=``, ``timeout=``, ...).
+        Passing ``server_url`` or ``auth`` makes a client with its own connection."""
+        own = {"server_url", "auth", "retry", "retry_after", "headers", "verify"} & set(kwargs)
+        defaults: dict[str, Any] = {
+            "bucket": self.bucket_name,
+            "collection": self.collection_name,
+            "timeout": self.timeout,
+            "ignore_batch_4xx": self.ignore_batch_4xx,
+        }
+        if own:
+            session = self._session
+            defaults |= {
+                "server_url": session.server_url,
+                "retry": session.retry,
+                "retry_after": session.retry_after,
+                "headers": {k: v for k, v in session.headers.items() if k != "User-Agent"},
+                "verify": self._verify,
+            }
+            if "auth" not in kwargs and "server_url" not in kwargs:
+                clone = type(self)(**{**defaults, **kwargs})
+                clone._credentials = self._credentials
+                clone._transport = clone._make_transport(clone._verify, self._credentials)
+                return clone
+            return type(self)(**{**defaults, **kwargs})
+        return type(self)(**{**defaults, **kwargs}, _share=self)
+
+    def __repr__(self) -> str:
+        path = self._session.server_url
+        if self.bucket_name:
+            path += f"/buckets/{self.bucket_name}"
+            if self.collection_name:
+                path += f"/collections/{self.collection_name}"
+        return f"<{type(self).__name__} {path}>"
+
+    # --- server ---------------------------------------------------------------
+
+    def get_endpoint(
+        self,
+        name: str,
+        *,
+        bucket: str | None = None,
+        group: str | None = None,
+        collection: str | None = None,
+        id: str | None = None,
+    ) -> str:
+        """The path of endpoint ``name`` (``"record"``, ``"collections"``, ...), with this
+        client's bucket and collection when not given."""
+        return endpoint(
+            name,
+            bucket=bucket or self.bucket_name,
+            collection=collection or self.collection_name,
+            group=group,
+            id=id,
+        )
+
+    @operation
+    def server_info(self) -> Op[JSONDict]:
+        """``GET /v1/``: version, settings, capabilities and the current user (cached)."""
+        if self._session.server_info is None:
+            self._session.server_info = yield from self._json(Request("GET", "/"))
+        return self._session.server_info
+
+    def batch(self, **kwargs: Any) -> BatchContext[Self]:
+        """``with client.batch() as b:`` (or ``async with``) records the calls made on
+        ``b`` and sends them on exit in chunks of the server's ``batch_max_requests``."""
+        if self._recorder is not None:
+            raise KintoException("batches cannot be nested")
+        batch_client = self.clone(**kwargs)
+        batch_client._recorder = []
+        return BatchContext(self, batch_client)
+
+    def results(self) -> list[Any]:
+        """The body of each sub-response of a finished batch, in order."""
+        if self._batch_results is None:
+            raise KintoException("results() is only available on a batch client after its exit")
+        return self._batch_results
+
+    @operation
+    def _flush_batch(self, batch_client: BaseClient) -> Op[list[Any]]:
+        requests = batch_client._recorder or []
+        info = yield from BaseClient.server_info.op(self)
+        results = yield from send_batch(
+            self._session, requests, info, ignore_4xx=batch_client.ignore_batch_4xx
+        )
+        batch_client._batch_results = results
+        return results
+
+    # --- buckets --------------------------------------------------------------
+
+    @operation
+    def get_buckets(self, /, **kwargs: Any) -> Op[list[JSONDict]]:
+        return self._list(endpoint("buckets"), kwargs)
+
+    @operation
+    def get_bucket(self, /, *, id: str | None = None, **kwargs: Any) -> Op[JSONDict]:
+        return self._get("bucket", self._path("bucket", bucket=id), kwargs)
+
+    @operation
+    def create_bucket(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        data: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_not_exists: bool = False,
+    ) -> Op[JSONDict]:
+        bucket = id or (data or {}).get("id") or self.bucket_name
+        return self._create("bucket", {"bucket": bucket}, data, permissions, safe, if_not_exists)
+
+    @operation
+    def update_bucket(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        data: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+    ) -> Op[JSONDict]:
+        path = self._path("bucket", bucket=id or (data or {}).get("id"))
+        return self._update(path, data, permissions, safe, if_match)
+
+    @operation
+    def patch_bucket(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        changes: PatchType | None = None,
+        data: JSONDict | None = None,
+        original: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+    ) -> Op[JSONDict]:
+        path = self._path("bucket", bucket=id or (original or data or {}).get("id"))
+        return self._patch(path, changes, data, original, permissions, safe, if_match)
+
+    @operation
+    def delete_bucket(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+        if_exists: bool = False,
+    ) -> Op[JSONDict | None]:
+        return self._delete("bucket", self._path("bucket", bucket=id), safe, if_match, if_exists)
+
+    @operation
+    def delete_buckets(
+        self, /, *, safe: bool = True, if_match: Any = None, **kwargs: Any
+    ) -> Op[list[JSONDict]]:
+        return self._delete_all(endpoint("buckets"), safe, if_match, kwargs)
+
+    # --- groups ---------------------------------------------------------------
+
+    @operation
+    def get_groups(self, /, *, bucket: str | None = None, **kwargs: Any) -> Op[list[JSONDict]]:
+        path = self._path("group", plural=True, bucket=bucket)
+        return self._list(path, kwargs)
+
+    @operation
+    def get_group(self, /, *, id: str, bucket: str | None = None, **kwargs: Any) -> Op[JSONDict]:
+        return self._get("group", self._path("group", group=id, bucket=bucket), kwargs)
+
+    @operation
+    def create_group(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        bucket: str | None = None,
+        data: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_not_exists: bool = False,
+    ) -> Op[JSONDict]:
+        ids = {"group": id or (data or {}).get("id"), "bucket": bucket}
+        return self._create("group", ids, data, permissions, safe, if_not_exists)
+
+    @operation
+    def update_group(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        bucket: str | None = None,
+        data: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+    ) -> Op[JSONDict]:
+        path = self._path("group", group=id or (data or {}).get("id"), bucket=bucket)
+        return self._update(path, data, permissions, safe, if_match)
+
+    @operation
+    def patch_group(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        bucket: str | None = None,
+        changes: PatchType | None = None,
+        data: JSONDict | None = None,
+        original: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+    ) -> Op[JSONDict]:
+        group = id or (original or data or {}).get("id")
+        path = self._path("group", group=group, bucket=bucket)
+        return self._patch(path, changes, data, original, permissions, safe, if_match)
+
+    @operation
+    def delete_group(
+        self,
+        /,
+        *,
+        id: str,
+        bucket: str | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+        if_exists: bool = False,
+    ) -> Op[JSONDict | None]:
+        path = self._path("group", group=id, bucket=bucket)
+        return self._delete("group", path, safe, if_match, if_exists)
+
+    @operation
+    def delete_groups(
+        self,
+        /,
+        *,
+        bucket: str | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+        **kwargs: Any,
+    ) -> Op[list[JSONDict]]:
+        path = self._path("group", plural=True, bucket=bucket)
+        return self._delete_all(path, safe, if_match, kwargs)
+
+    # --- collections ----------------------------------------------------------
+
+    @operation
+    def get_collections(self, /, *, bucket: str | None = None, **kwargs: Any) -> Op[list[JSONDict]]:
+        path = self._path("collection", plural=True, bucket=bucket)
+        return self._list(path, kwargs)
+
+    @operation
+    def get_collection(
+        self, /, *, id: str | None = None, bucket: str | None = None, **kwargs: Any
+    ) -> Op[JSONDict]:
+        path = self._path("collection", collection=id, bucket=bucket)
+        return self._get("collection", path, kwargs)
+
+    @operation
+    def create_collection(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        bucket: str | None = None,
+        data: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_not_exists: bool = False,
+    ) -> Op[JSONDict]:
+        ids = {"collection": id or (data or {}).get("id"), "bucket": bucket}
+        return self._create("collection", ids, data, permissions, safe, if_not_exists)
+
+    @operation
+    def update_collection(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        bucket: str | None = None,
+        data: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+    ) -> Op[JSONDict]:
+        collection = id or (data or {}).get("id")
+        path = self._path("collection", collection=collection, bucket=bucket)
+        return self._update(path, data, permissions, safe, if_match)
+
+    @operation
+    def patch_collection(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        bucket: str | None = None,
+        changes: PatchType | None = None,
+        data: JSONDict | None = None,
+        original: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+    ) -> Op[JSONDict]:
+        collection = id or (original or data or {}).get("id")
+        path = self._path("collection", collection=collection, bucket=bucket)
+        return self._patch(path, changes, data, original, permissions, safe, if_match)
+
+    @operation
+    def delete_collection(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        bucket: str | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+        if_exists: bool = False,
+    ) -> Op[JSONDict | None]:
+        path = self._path("collection", collection=id, bucket=bucket)
+        return self._delete("collection", path, safe, if_match, if_exists)
+
+    @operation
+    def delete_collections(
+        self,
+        /,
+        *,
+        bucket: str | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+        **kwargs: Any,
+    ) -> Op[list[JSONDict]]:
+        path = self._path("collection", plural=True, bucket=bucket)
+        return self._delete_all(path, safe, if_match, kwargs)
+
+    # --- records --------------------------------------------------------------
+
+    @operation
+    def get_records(
+        self, /, *, collection: str | None = None, bucket: str | None = None, **kwargs: Any
+    ) -> Op[list[JSONDict]]:
+        """Every record (following ``Next-Page``); with ``_limit`` one page, or ``pages``
+        pages. Filters and ``_sort``/``_fields``/``_since``/``_before`` are passed on."""
+        path = self._path("record", plural=True, bucket=bucket, collection=collection)
+        return self._list(path, kwargs)
+
+    @stream
+    def get_paginated_records(
+        self, /, *, collection: str | None = None, bucket: str | None = None, **kwargs: Any
+    ) -> Stream:
+        """Yield the records page by page (each page a list); one page is held at a time."""
+        path = self._path("record", plural=True, bucket=bucket, collection=collection)
+        pages = kwargs.pop("pages", float("inf"))
+        return paginate(self._session, Request("GET", path, encode_params(kwargs)), pages=pages)
+
+    @operation
+    def get_records_timestamp(
+        self, /, *, collection: str | None = None, bucket: str | None = None
+    ) -> Op[str]:
+        """The collection's current timestamp (its ETag), from a HEAD request."""
+        path = self._path("record", plural=True, bucket=bucket, collection=collection)
+        response = yield from self._send(Request("HEAD", path))
+        return unquote_etag(response.headers.get("ETag")) or ""
+
+    @operation
+    def get_record(
+        self,
+        /,
+        *,
+        id: str,
+        collection: str | None = None,
+        bucket: str | None = None,
+        **kwargs: Any,
+    ) -> Op[JSONDict]:
+        path = self._path("record", id=id, bucket=bucket, collection=collection)
+        return self._get("record", path, kwargs)
+
+    @operation
+    def create_record(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        bucket: str | None = None,
+        collection: str | None = None,
+        data: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_not_exists: bool = False,
+    ) -> Op[JSONDict]:
+        """Create a record with ``id`` (or ``data["id"]``, or a new UUID), sent with
+        ``If-None-Match: *`` so an existing record is never overwritten."""
+        ids = {"id": id, "bucket": bucket, "collection": collection}
+        return self._create("record", ids, data, permissions, safe, if_not_exists)
+
+    @operation
+    def update_record(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        collection: str | None = None,
+        bucket: str | None = None,
+        data: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+    ) -> Op[JSONDict]:
+        record = id or (data or {}).get("id")
+        if record is None:
+            raise ValueError("update_record needs an id (id= or data['id'])")
+        path = self._path("record", id=record, bucket=bucket, collection=collection)
+        return self._update(path, data, permissions, safe, if_match)
+
+    @operation
+    def patch_record(
+        self,
+        /,
+        *,
+        id: str | None = None,
+        collection: str | None = None,
+        bucket: str | None = None,
+        changes: PatchType | None = None,
+        data: JSONDict | None = None,
+        original: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+    ) -> Op[JSONDict]:
+        record = id or (original or data or {}).get("id")
+        if record is None:
+            raise ValueError("patch_record needs an id (id=, original['id'] or data['id'])")
+        path = self._path("record", id=record, bucket=bucket, collection=collection)
+        return self._patch(path, changes, data, original, permissions, safe, if_match)
+
+    @operation
+    def delete_record(
+        self,
+        /,
+        *,
+        id: str,
+        collection: str | None = None,
+        bucket: str | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+        if_exists: bool = False,
+    ) -> Op[JSONDict | None]:
+        path = self._path("record", id=id, bucket=bucket, collection=collection)
+        return self._delete("record", path, safe, if_match, if_exists)
+
+    @operation
+    def delete_records(
+        self,
+        /,
+        *,
+        collection: str | None = None,
+        bucket: str | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+        **kwargs: Any,
+    ) -> Op[list[JSONDict]]:
+        """Delete the records matching the filters in ``kwargs`` (all of them without);
+        returns their tombstones."""
+        path = self._path("record", plural=True, bucket=bucket, collection=collection)
+        return self._delete_all(path, safe, if_match, kwargs)
+
+    # --- history and permissions ----------------------------------------------
+
+    @operation
+    def get_history(self, /, *, bucket: str | None = None, **kwargs: Any) -> Op[list[JSONDict]]:
+        """Entries of the bucket's history (``kinto.plugins.history``), every page."""
+        path = endpoint("history", bucket=bucket or self.bucket_name)
+        return self._list(path, kwargs)
+
+    @operation
+    def purge_history(
+        self,
+        /,
+        *,
+        bucket: str | None = None,
+        safe: bool = True,
+        if_match: Any = None,
+        **kwargs: Any,
+    ) -> Op[list[JSONDict]]:
+        path = endpoint("history", bucket=bucket or self.bucket_name)
+        return self._delete_all(path, safe, if_match, kwargs)
+
+    @operation
+    def get_permissions(
+        self, /, *, exclude_resource_names: Iterable[str] | None = None, **kwargs: Any
+    ) -> Op[list[JSONDict]]:
+        """Every object the current user has permissions on, every page (kinto-http
+        returns only the first)."""
+        params: dict[str, Any] = {"_sort": "id", **kwargs}
+        if exclude_resource_names:
+            params["exclude_resource_name"] = ",".join(exclude_resource_names)
+        return self._list(endpoint("permissions"), params)
+
+    # --- attachments (kinto-attachment plugin) --------------------------------
+
+    @operation
+    def add_attachment(
+        self,
+        /,
+        *,
+        id: str,
+        filepath: str | os.PathLike[str],
+        filename: str | None = None,
+        bucket: str | None = None,
+        collection: str | None = None,
+        data: JSONDict | None = None,
+        permissions: Permissions | None = None,
+        mimetype: str | None = None,
+    ) -> Op[JSONDict]:
+        path = self._path("record", id=id, bucket=bucket, collection=collection) + "/attachment"
+        filename = filename or os.path.basename(filepath)
+        mimetype = mimetype or mimetypes.guess_type(str(filepath))[0]
+        with open(filepath, "rb") as f:
+            content = f.read()
+        form = {
+            key: encode_json(value).decode()
+            for key, value in (("data", data), ("permissions", permissions))
+            if value is not None
+        }
+        request = Request(
+            "POST", path, files=(File("attachment", filename, content, mimetype),), form=form
+        )
+        return (yield from self._json(request))
+
+    @operation
+    def remove_attachment(
+        self, /, *, id: str, bucket: str | None = None, collection: str | None = None
+    ) -> Op[JSONDict | None]:
+        path = self._path("record", id=id, bucket=bucket, collection=collection) + "/attachment"
+        response = yield from self._send(Request("DELETE", path))
+        return response.json() if response.content else None
+
+    @operation
+    def download_attachment(
+        self,
+        record: JSONDict,
+        *,
+        filepath: str | os.PathLike[str] | None = None,
+        save_metadata: bool = False,
+        overwrite: bool = False,
+    ) -> Op[str]:
+        """Download ``record``'s attachment to ``filepath`` (a file or a folder; the
+        attachment's filename by default) and return the path written."""
+        attachment = record.get("attachment")
+        if not isinstance(attachment, dict) or "location" not in attachment:
+            raise ValueError(f"record {record.get('id')!r} has no attachment")
+        info = yield from BaseClient.server_info.op(self)
+        base_url = info["capabilities"]["attachments"]["base_url"]
+        target = str(filepath) if filepath is not None else attachment["filename"]
+        if os.path.isdir(target):
+            target = os.path.join(target, attachment["filename"])
+        if os.path.exists(target) and not overwrite:
+            return target
+        url = base_url.rstrip("/") + "/" + attachment["location"].lstrip("/")
+        response = yield from self._send(Request("GET", url))
+        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+        with open(target, "wb") as f:
+            f.write(response.content)
+        if save_metadata:
+            with open(target + ".meta.json", "wb") as f:
+                f.write(encode_json(record))
+        return target
+
+
+__all__ = ["BaseClient", "check_id"]

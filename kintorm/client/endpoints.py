@@ -1,0 +1,61 @@
+"""URL templates of Kinto's resources, and the id rule Kinto applies to them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from string import Formatter
+
+#: Kinto's id rule for buckets, groups, collections and records
+#: (``kinto.core.storage.generators.Generator.regexp``).
+VALID_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
+
+ENDPOINTS: Mapping[str, str] = {
+    "root": "/",
+    "batch": "/batch",
+    "permissions": "/permissions",
+    "buckets": "/buckets",
+    "bucket": "/buckets/{bucket}",
+    "history": "/buckets/{bucket}/history",
+    "groups": "/buckets/{bucket}/groups",
+    "group": "/buckets/{bucket}/groups/{group}",
+    "collections": "/buckets/{bucket}/collections",
+    "collection": "/buckets/{bucket}/collections/{collection}",
+    "records": "/buckets/{bucket}/collections/{collection}/records",
+    "record": "/buckets/{bucket}/collections/{collection}/records/{id}",
+    "attachment": "/buckets/{bucket}/collections/{collection}/records/{id}/attachment",
+}
+
+_FIELDS: Mapping[str, tuple[str, ...]] = {
+    name: tuple(f for _, f, _, _ in Formatter().parse(template) if f)
+    for name, template in ENDPOINTS.items()
+}
+
+
+def check_id(kind: str, value: object) -> str:
+    """Return ``value`` if Kinto accepts it as an id; raise ValueError naming it otherwise.
+
+    kinto-http rewrites ("slugifies") such ids silently, which can make two
+    different names land on the same object; kintorm refuses them instead.
+    """
+    if not isinstance(value, str) or not VALID_ID.match(value):
+        raise ValueError(
+            f"invalid {kind} id {value!r}: Kinto ids match {VALID_ID.pattern} "
+            "(letters, digits, '-' and '_', not starting with '-' or '_')"
+        )
+    return value
+
+
+def endpoint(name: str, **ids: str | None) -> str:
+    """The path of endpoint ``name``; every id it needs must be given and valid."""
+    try:
+        template = ENDPOINTS[name]
+    except KeyError:
+        raise ValueError(f"unknown endpoint {name!r}; known: {', '.join(ENDPOINTS)}") from None
+    values = {}
+    for field in _FIELDS[name]:
+        value = ids.get(field)
+        if value is None:
+            raise ValueError(f"cannot build the {name!r} endpoint: no {field} given")
+        values[field] = check_id(field if field != "id" else "record", value)
+    return template.format(**values)

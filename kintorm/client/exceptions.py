@@ -1,0 +1,124 @@
+"""Exceptions raised by the Kinto client.
+
+The tree::
+
+    Exception
+     └── KintoException              any failed call; .request, .response
+          ├── BucketNotFound          get_bucket(): missing or unreadable (403/404)
+          ├── CollectionNotFound      get_collection() on a missing collection
+          ├── BackoffException        the server asked for a pause (Backoff header) that is not over
+          ├── KintoBatchException     sub-requests of a batch failed; .exceptions
+          ├── PreconditionFailed      412: the object changed (or exists) since the version given
+          ├── TransportError          no HTTP response at all (connection refused, reset, timeout)
+          └── MalformedResponse       not what Kinto sends (non-JSON, bad shape)
+
+Messages name the method, the path, the status and the server's message; they
+never contain credentials (the URL is shown as a path, the headers are not shown).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kintorm.client.protocol import Request, Response
+
+__all__ = [
+    "BackoffException",
+    "BucketNotFound",
+    "CollectionNotFound",
+    "KintoBatchException",
+    "KintoException",
+    "MalformedResponse",
+    "PreconditionFailed",
+    "TransportError",
+]
+
+
+class KintoException(Exception):
+    """A failed call to Kinto.
+
+    ``request`` is the :class:`~kintorm.client.protocol.Request` that was sent and
+    ``response`` the :class:`~kintorm.client.protocol.Response` (``status_code``,
+    ``headers``, ``json()``) when the server answered.
+    """
+
+    def __init__(
+        self,
+        message: str | None = None,
+        exception: BaseException | None = None,
+        *,
+        request: Request | None = None,
+        response: Response | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request: Any = request if request is not None else getattr(exception, "request", None)
+        self.response: Any = (
+            response if response is not None else getattr(exception, "response", None)
+        )
+
+    def __str__(self) -> str:
+        request, response = self.request, self.response
+        if request is not None and response is not None:
+            path = getattr(request, "path_url", None) or getattr(request, "path", "")
+            return f"{request.method} {path} - {response.status_code} {self.message or ''}".rstrip()
+        return self.message or ""
+
+
+class BucketNotFound(KintoException):
+    """The bucket does not exist or is not readable (Kinto answers 403 for both)."""
+
+
+class CollectionNotFound(KintoException):
+    """The collection does not exist or is not readable."""
+
+
+class BackoffException(KintoException):
+    """The server sent ``Backoff: <seconds>`` and the pause is not over."""
+
+    def __init__(
+        self, message: str | None, backoff: int, exception: BaseException | None = None
+    ) -> None:
+        super().__init__(message, exception)
+        self.backoff = backoff
+
+
+class PreconditionFailed(KintoException):
+    """412: a safe write found the object changed (``If-Match``) or existing (``If-None-Match``).
+
+    ``existing`` is the server's current object when it sent it.
+    """
+
+    @property
+    def existing(self) -> dict[str, Any] | None:
+        try:
+            body = self.response.json()
+        except Exception:
+            return None
+        details = body.get("details") if isinstance(body, dict) else None
+        existing = details.get("existing") if isinstance(details, dict) else None
+        return existing if isinstance(existing, dict) else None
+
+
+class TransportError(KintoException):
+    """No HTTP response came back: connection refused or reset, or a timeout."""
+
+
+class MalformedResponse(KintoException):
+    """The server's answer is not what Kinto sends (e.g. an HTML page from a proxy)."""
+
+
+class KintoBatchException(KintoException):
+    """Sub-requests of a batch failed.
+
+    ``exceptions`` holds one :class:`KintoException` per failure, in order, each
+    with ``index`` (its position among the batch's requests), ``request`` and
+    ``response``; ``results`` holds the bodies of every sub-response.
+    """
+
+    def __init__(self, exceptions: list[KintoException], results: list[Any]) -> None:
+        lines = [f"#{getattr(e, 'index', '?')}: {e}" for e in exceptions]
+        super().__init__(f"{len(exceptions)} batch sub-request(s) failed:\n" + "\n".join(lines))
+        self.exceptions = exceptions
+        self.results = results

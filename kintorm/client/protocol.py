@@ -1,0 +1,349 @@
+"""The sans-IO core: requests and responses as values, and the rules between them.
+
+Nothing here touches the network or the clock. An *operation* is a generator
+that yields effects and receives their outcome:
+
+* :class:`Request` -> the driver sends it and answers with a :class:`Response`
+  (or with a :class:`~kintorm.client.exceptions.TransportError` *value* when no
+  response came back);
+* :class:`Sleep` -> the driver waits (``time.sleep`` or ``asyncio.sleep``);
+* :class:`Emit` -> a streaming operation hands a value (a page) to its caller.
+
+The drivers in ``sync.py`` and ``aio.py`` only move bytes and time; retries,
+backoff, error mapping and pagination are decided here, once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+import warnings
+from collections.abc import Generator, Iterator, Mapping
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import attrs
+
+from kintorm.client.exceptions import (
+    BackoffException,
+    KintoException,
+    MalformedResponse,
+    PreconditionFailed,
+    TransportError,
+)
+
+T = TypeVar("T")
+
+JSON_CONTENT_TYPE = "application/json"
+RETRYABLE_STATUSES = frozenset({409, 429, *range(500, 600)})
+#: Methods that can be re-sent after a lost response without doing the work twice.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+#: Exception class per status; anything else >= 400 is a plain KintoException.
+ERROR_CLASSES: Mapping[int, type[KintoException]] = {412: PreconditionFailed}
+BODY_PREVIEW_CHARS = 200
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only HTTP headers (Kinto sends ``Etag``, users write ``ETag``)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        self._items = {k.lower(): (k, v) for k, v in (items or {}).items()}
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key.lower()][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._items
+
+    def __repr__(self) -> str:
+        return f"Headers({dict(self.items())!r})"
+
+
+@attrs.frozen
+class File:
+    """One part of a multipart upload."""
+
+    field: str
+    filename: str
+    content: bytes = attrs.field(repr=lambda c: f"<{len(c)} bytes>")
+    mimetype: str | None = None
+
+
+@attrs.frozen
+class Request:
+    """An HTTP request to Kinto; ``path`` is relative to the server URL (``/buckets/b``).
+
+    Headers that carry credentials are never part of it: the driver adds them.
+    """
+
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    body: bytes | None = None
+    files: tuple[File, ...] = ()
+    form: Mapping[str, str] = attrs.field(factory=dict)
+
+    @property
+    def path_url(self) -> str:
+        """The path with its query string (what kinto-http's exceptions show)."""
+        return f"{self.path}?{urlencode(self.params)}" if self.params else self.path
+
+    def json(self) -> Any:
+        return None if self.body is None else json.loads(self.body)
+
+
+def _to_headers(headers: Mapping[str, str]) -> Headers:
+    return headers if isinstance(headers, Headers) else Headers(headers)
+
+
+@attrs.frozen
+class Response:
+    """An HTTP response: ``status_code``, case-insensitive ``headers``, raw ``content``."""
+
+    status_code: int
+    headers: Headers = attrs.field(converter=_to_headers)
+    content: bytes = b""
+    request: Request | None = attrs.field(default=None, repr=False, eq=False)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The decoded JSON body; a body that is not JSON raises MalformedResponse."""
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            raise MalformedResponse(
+                f"expected JSON, got {preview(self.text)!r}", request=self.request, response=self
+            ) from None
+
+
+@attrs.frozen
+class Sleep:
+    seconds: float
+
+
+@attrs.frozen
+class Emit:
+    value: Any
+
+
+Effect = Request | Sleep | Emit
+#: An operation: yields effects, returns T.
+Op = Generator[Effect, Any, T]
+
+
+def preview(text: str) -> str:
+    return text if len(text) <= BODY_PREVIEW_CHARS else text[:BODY_PREVIEW_CHARS] + "..."
+
+
+# --- encoding -----------------------------------------------------------------
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime.date):  # datetime is a date too
+        return value.isoformat()
+    if isinstance(value, set | frozenset):  # permissions are sets in kinto-http
+        return sorted(value)  # type: ignore[return-value]
+    raise TypeError(f"{type(value).__name__} {value!r} is not JSON serialisable")
+
+
+def encode_json(payload: Any) -> bytes:
+    """JSON bytes; dates become ISO-8601 strings; anything else unknown raises TypeError."""
+    return json.dumps(payload, default=_json_default, separators=(",", ":")).encode()
+
+
+def encode_param(key: str, value: Any) -> str:
+    """One querystring value as Kinto parses it (kinto-http's rules, so the same call means
+    the same thing): strings go as they are, lists of ``in_``/``exclude_`` are comma
+    separated, everything else is JSON."""
+    if isinstance(value, str):
+        return value
+    if key.startswith(("in_", "exclude_")) and isinstance(value, list | tuple | set):
+        return ",".join(v if isinstance(v, str) else json.dumps(v) for v in value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return json.dumps(value, default=_json_default)
+
+
+def encode_params(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple((k, encode_param(k, v)) for k, v in params.items() if v is not None)
+
+
+def quote_etag(value: Any) -> str:
+    return '"{}"'.format(str(value).strip('"'))
+
+
+def unquote_etag(value: str | None) -> str | None:
+    return None if value is None else value.strip('"')
+
+
+# --- the shared state of a client family (a client and its clones) ------------
+
+
+@attrs.define
+class Session:
+    """Settings and mutable state shared by a client and its clones."""
+
+    server_url: str
+    retry: int = 0
+    retry_after: float | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    backoff_until: float = 0.0
+    server_info: dict[str, Any] | None = None
+
+    @property
+    def origin(self) -> tuple[str, str]:
+        parts = urlsplit(self.server_url)
+        return parts.scheme, parts.netloc
+
+    @property
+    def root_path(self) -> str:
+        return urlsplit(self.server_url).path.rstrip("/")
+
+    def url(self, request: Request) -> str:
+        query = f"?{urlencode(request.params)}" if request.params else ""
+        return f"{self.server_url.rstrip('/')}{request.path}{query}"
+
+    def relative(self, url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """Split an absolute URL from the server (``Next-Page``) into (path, params).
+
+        A URL on another origin is refused: following it would hand our
+        credentials to someone else.
+        """
+        parts = urlsplit(url)
+        if (parts.scheme, parts.netloc) != self.origin:
+            raise KintoException(
+                f"refusing to follow a link to another origin ({parts.scheme}://{parts.netloc}); "
+                f"the server is {self.origin[0]}://{self.origin[1]}"
+            )
+        path = parts.path
+        root = self.root_path
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        return path or "/", tuple(parse_qsl(parts.query, keep_blank_values=True))
+
+
+# --- sending one request: backoff, retries, errors ----------------------------
+
+
+def _retry_delay(session: Session, response: Response | None, attempt: int) -> float:
+    if session.retry_after is not None:
+        return float(session.retry_after)
+    header = response.headers.get("Retry-After", "") if response is not None else ""
+    if header.isdigit():
+        return float(header)
+    return min(0.1 * 2.0**attempt, 5.0)
+
+
+def _observe(session: Session, response: Response) -> None:
+    """Headers that change the client's behaviour: Alert and Backoff."""
+    alert = response.headers.get("Alert")
+    if alert:
+        warnings.warn(alert, DeprecationWarning, stacklevel=6)
+    backoff = response.headers.get("Backoff", "")
+    session.backoff_until = time.monotonic() + int(backoff) if backoff.isdigit() else 0.0
+
+
+def error_for(response: Response, request: Request) -> KintoException:
+    """The exception for a 4xx/5xx response, naming the server's message."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error") or ""
+        errno = body.get("errno")
+        detail = f"{message} (errno {errno})" if errno is not None else str(message)
+        cls = ERROR_CLASSES.get(response.status_code, KintoException)
+    else:
+        detail = f"non-JSON body: {preview(response.text)!r}"
+        cls = MalformedResponse
+    return cls(detail, request=request, response=response)
+
+
+def send(session: Session, request: Request, *, ok: frozenset[int] = frozenset()) -> Op[Response]:
+    """Send ``request``, honouring Backoff and retrying what may be retried.
+
+    Returns the response when its status is < 400 or in ``ok``; raises the
+    mapped KintoException otherwise.
+    """
+    attempts = session.retry + 1
+    for attempt in range(attempts):
+        wait = session.backoff_until - time.monotonic()
+        if wait > 0:
+            if session.retry <= 0:
+                raise BackoffException(
+                    f"the server asked to back off; retry in {int(wait) + 1} s", int(wait) + 1
+                )
+            yield Sleep(wait)
+        outcome = yield request
+        last = attempt == attempts - 1
+        if isinstance(outcome, TransportError):
+            if last or request.method not in IDEMPOTENT_METHODS:
+                raise outcome
+            yield Sleep(_retry_delay(session, None, attempt))
+            continue
+        response: Response = attrs.evolve(outcome, request=request)
+        _observe(session, response)
+        if response.status_code < 400 or response.status_code in ok:
+            return response
+        if last or response.status_code not in RETRYABLE_STATUSES:
+            raise error_for(response, request)
+        yield Sleep(_retry_delay(session, response, attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def collect(stream: Generator[Effect, Any, None]) -> Op[list[Any]]:
+    """Run a page stream to its end, concatenating the emitted pages."""
+    items: list[Any] = []
+    outcome: Any = None
+    while True:
+        try:
+            effect = stream.send(outcome)
+        except StopIteration:
+            return items
+        if isinstance(effect, Emit):
+            items.extend(effect.value)
+            outcome = None
+        else:
+            outcome = yield effect
+
+
+def paginate(
+    session: Session, request: Request, *, pages: float = float("inf")
+) -> Generator[Effect, Any, None]:
+    """Emit the ``data`` list of each page, following ``Next-Page`` up to ``pages`` pages.
+
+    A loop, not recursion: any number of pages works and one page is held at a time.
+    """
+    current: Request | None = request
+    done = 0
+    while current is not None and done < pages:
+        response = yield from send(session, current)
+        body = response.json() if response.content else {"data": []}
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise MalformedResponse(
+                f"a listing without a data list: {preview(response.text)!r}",
+                request=current,
+                response=response,
+            )
+        yield Emit(data)
+        done += 1
+        next_page = response.headers.get("Next-Page")
+        current = None
+        if next_page:
+            path, params = session.relative(next_page)
+            current = attrs.evolve(request, path=path, params=params)

@@ -1,0 +1,256 @@
+"""Generic verbs on Kinto objects (buckets, groups, collections, records).
+
+The four kinds differ only in their URL and parents, so each verb is written
+once here, driven by the :data:`KINDS` table; ``base.py`` gives them
+kinto-http's names and signatures.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from kintorm.client.endpoints import endpoint
+from kintorm.client.exceptions import (
+    BucketNotFound,
+    CollectionNotFound,
+    KintoException,
+    MalformedResponse,
+    PreconditionFailed,
+)
+from kintorm.client.patch import BasicPatch, PatchType
+from kintorm.client.protocol import (
+    JSON_CONTENT_TYPE,
+    Op,
+    Request,
+    Response,
+    Session,
+    collect,
+    encode_json,
+    encode_params,
+    paginate,
+    preview,
+    quote_etag,
+    send,
+)
+
+logger = logging.getLogger("kintorm.client")
+
+JSONDict = dict[str, Any]
+
+
+@attrs.frozen
+class Kind:
+    name: str
+    #: the endpoint parameter that holds this object's own id
+    id_param: str
+    plural: str
+    #: exception raised by get_<kind> on these statuses
+    not_found: type[KintoException] = KintoException
+    not_found_statuses: frozenset[int] = frozenset()
+    #: statuses that mean "already gone" for delete(if_exists=True)
+    absent_statuses: frozenset[int] = frozenset({404})
+
+
+KINDS: Mapping[str, Kind] = {
+    "bucket": Kind(
+        "bucket",
+        "bucket",
+        "buckets",
+        BucketNotFound,
+        frozenset({403, 404}),
+        frozenset({403, 404}),
+    ),
+    "group": Kind("group", "group", "groups"),
+    "collection": Kind(
+        "collection", "collection", "collections", CollectionNotFound, frozenset({404})
+    ),
+    "record": Kind("record", "id", "records"),
+}
+
+
+class Batching(Exception):
+    """Raised inside an operation of a batch client once its request is recorded."""
+
+
+class Verbs:
+    """The verbs, for any kind. Subclasses provide the session and the defaults."""
+
+    _session: Session
+    bucket_name: str | None
+    collection_name: str | None
+    _recorder: list[Request] | None = None
+
+    # --- plumbing -------------------------------------------------------------
+
+    def _send(self, request: Request, ok: frozenset[int] = frozenset()) -> Op[Response]:
+        if self._recorder is not None:
+            self._recorder.append(request)
+            raise Batching
+        logger.debug("%s %s", request.method, request.path_url)
+        return (yield from send(self._session, request, ok=ok))
+
+    def _json(self, request: Request) -> Op[JSONDict]:
+        response = yield from self._send(request)
+        body = response.json()
+        if not isinstance(body, dict):
+            raise MalformedResponse(
+                f"expected a JSON object, got {preview(response.text)!r}",
+                request=request,
+                response=response,
+            )
+        return body
+
+    def _path(self, kind: str, plural: bool = False, **ids: str | None) -> str:
+        spec = KINDS[kind]
+        ids.setdefault("bucket", None)
+        ids.setdefault("collection", None)
+        ids["bucket"] = ids["bucket"] or self.bucket_name
+        ids["collection"] = ids["collection"] or self.collection_name
+        return endpoint(spec.plural if plural else spec.name, **ids)
+
+    @staticmethod
+    def _body(data: JSONDict | None, permissions: Any) -> bytes:
+        payload: JSONDict = {}
+        if data is not None:
+            payload["data"] = data
+        if permissions is not None:
+            payload["permissions"] = permissions
+        return encode_json(payload)
+
+    @staticmethod
+    def _if_match(
+        safe: bool, data: Mapping[str, Any] | None = None, if_match: Any = None
+    ) -> dict[str, str]:
+        if if_match is None and data:
+            if_match = data.get("last_modified")
+        return {"If-Match": quote_etag(if_match)} if safe and if_match is not None else {}
+
+    # --- verbs ----------------------------------------------------------------
+
+    def _get(self, kind: str, path: str, params: Mapping[str, Any]) -> Op[JSONDict]:
+        spec = KINDS[kind]
+        try:
+            body: JSONDict = yield from self._json(Request("GET", path, encode_params(params)))
+        except KintoException as exc:
+            status = getattr(exc.response, "status_code", None)
+            if status in spec.not_found_statuses:
+                raise spec.not_found(f"{kind} {path} not found or not readable", exc) from exc
+            raise
+        return body
+
+    def _write(
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        content_type: str = JSON_CONTENT_TYPE,
+    ) -> Op[JSONDict]:
+        request = Request(
+            method, path, headers={**headers, "Content-Type": content_type}, body=body
+        )
+        return (yield from self._json(request))
+
+    def _create(
+        self,
+        kind: str,
+        ids: dict[str, str | None],
+        data: JSONDict | None,
+        permissions: Any,
+        safe: bool,
+        if_not_exists: bool,
+    ) -> Op[JSONDict]:
+        spec = KINDS[kind]
+        data_id = data.get("id") if data else None
+        if ids.get(spec.id_param) is None and isinstance(data_id, str):
+            ids[spec.id_param] = data_id
+        if kind == "record" and ids.get("id") is None:
+            ids["id"] = str(uuid.uuid4())  # a client id makes the create safe to retry
+        path = self._path(kind, plural=False, **ids)
+        headers = {"If-None-Match": "*"} if safe or if_not_exists else {}
+        try:
+            return (yield from self._write("PUT", path, self._body(data, permissions), headers))
+        except PreconditionFailed:
+            if not if_not_exists:
+                raise
+        return (yield from self._get(kind, path, {}))
+
+    def _update(
+        self,
+        path: str,
+        data: JSONDict | None,
+        permissions: Any,
+        safe: bool,
+        if_match: Any,
+    ) -> Op[JSONDict]:
+        headers = self._if_match(safe, data, if_match)
+        return (yield from self._write("PUT", path, self._body(data, permissions), headers))
+
+    def _patch(
+        self,
+        path: str,
+        changes: PatchType | None,
+        data: JSONDict | None,
+        original: JSONDict | None,
+        permissions: Any,
+        safe: bool,
+        if_match: Any,
+    ) -> Op[JSONDict]:
+        if changes is None:
+            changes = BasicPatch(data=data, permissions=permissions)
+        if not isinstance(changes, PatchType):
+            raise TypeError(
+                f"changes must be BasicPatch, MergePatch or JSONPatch, not {type(changes).__name__}"
+            )
+        headers = self._if_match(safe, original or data, if_match)
+        body = encode_json(changes.body)
+        return (yield from self._write("PATCH", path, body, headers, changes.content_type))
+
+    def _delete(
+        self, kind: str, path: str, safe: bool, if_match: Any, if_exists: bool
+    ) -> Op[JSONDict | None]:
+        request = Request("DELETE", path, headers=self._if_match(safe, if_match=if_match))
+        absent = KINDS[kind].absent_statuses if if_exists else frozenset()
+        response = yield from self._send(request, ok=absent)
+        if response.status_code in absent:
+            return None
+        data: JSONDict = _data(response)
+        return data
+
+    def _delete_all(
+        self, path: str, safe: bool, if_match: Any, params: dict[str, Any]
+    ) -> Op[list[JSONDict]]:
+        """Plural DELETE; Kinto pages it like a listing, so every page is deleted."""
+        headers = self._if_match(safe, if_match=if_match)
+        return self._pages(Request("DELETE", path, headers=headers), params)
+
+    def _list(self, path: str, params: dict[str, Any]) -> Op[list[Any]]:
+        """Every page, or one page when ``_limit`` is given, or ``pages=`` pages."""
+        return self._pages(Request("GET", path), params)
+
+    def _pages(self, request: Request, params: dict[str, Any]) -> Op[list[Any]]:
+        pages = params.pop("pages", None)
+        if pages is None:
+            pages = 1 if "_limit" in params else float("inf")
+        request = attrs.evolve(request, params=encode_params(params))
+        if self._recorder is not None:
+            yield from self._send(request)
+        return (yield from collect(paginate(self._session, request, pages=pages)))
+
+
+def _data(response: Response, expected: Callable[..., Any] = dict) -> Any:
+    """The ``data`` member of a response body, checked."""
+    body = response.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, expected):  # type: ignore[arg-type]
+        raise MalformedResponse(
+            f"expected a body with a data {expected.__name__}",
+            request=response.request,
+            response=response,
+        )
+    return data

@@ -1,0 +1,140 @@
+"""Two thin transports that move a :class:`Request` over the wire and back.
+
+They know nothing about Kinto: no retries, no status handling, no JSON. A
+transport failure (no response at all) becomes a :class:`TransportError` whose
+message names the method and path, never the headers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import httpx
+import requests
+
+from kintorm.client.exceptions import TransportError
+from kintorm.client.protocol import Request, Response
+
+Timeout = float | tuple[float, float] | None
+
+
+class SyncTransport(Protocol):
+    def send(
+        self,
+        request: Request,
+        url: str,
+        headers: Mapping[str, str],
+        timeout: Timeout,
+        auth: Any = None,
+    ) -> Response: ...
+
+
+class AsyncTransport(Protocol):
+    async def send(
+        self,
+        request: Request,
+        url: str,
+        headers: Mapping[str, str],
+        timeout: Timeout,
+        auth: Any = None,
+    ) -> Response: ...
+
+
+def _files(request: Request) -> Any:
+    return [(f.field, (f.filename, f.content, f.mimetype)) for f in request.files] or None
+
+
+def _failure(request: Request, exc: BaseException) -> TransportError:
+    kind = type(exc).__name__
+    return TransportError(f"{request.method} {request.path}: no response ({kind}: {exc})")
+
+
+class RequestsTransport:
+    """Sync transport on ``requests``; one ``requests.Session`` per thread (they are not
+    thread-safe), shared by a client and its clones."""
+
+    def __init__(self, *, verify: bool | str = True) -> None:
+        self.verify = verify
+        self._local = threading.local()
+
+    @property
+    def session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def send(
+        self,
+        request: Request,
+        url: str,
+        headers: Mapping[str, str],
+        timeout: Timeout,
+        auth: Any = None,
+    ) -> Response:
+        try:
+            r = self.session.request(
+                request.method,
+                url,
+                headers=dict(headers),
+                data=request.body if not request.files else dict(request.form),
+                files=_files(request),
+                timeout=timeout,
+                verify=self.verify,
+                auth=auth,
+            )
+        except requests.RequestException as exc:
+            raise _failure(request, exc) from None
+        return Response(r.status_code, dict(r.headers), r.content, request)
+
+    def close(self) -> None:
+        session = getattr(self._local, "session", None)
+        if session is not None:
+            session.close()
+
+
+def _httpx_timeout(timeout: Timeout) -> httpx.Timeout:
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        return httpx.Timeout(read, connect=connect)
+    return httpx.Timeout(timeout)
+
+
+class HttpxTransport:
+    """Async transport on ``httpx.AsyncClient`` (a real event-loop client, no threads)."""
+
+    def __init__(
+        self,
+        *,
+        verify: bool | str = True,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._client = client or httpx.AsyncClient(verify=verify, follow_redirects=True)
+
+    async def send(
+        self,
+        request: Request,
+        url: str,
+        headers: Mapping[str, str],
+        timeout: Timeout,
+        auth: Any = None,
+    ) -> Response:
+        try:
+            r = await self._client.request(
+                request.method,
+                url,
+                headers=dict(headers),
+                content=request.body if not request.files else None,
+                data=dict(request.form) if request.files else None,
+                files=_files(request),
+                timeout=_httpx_timeout(timeout),
+                auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.HTTPError as exc:
+            raise _failure(request, exc) from None
+        return Response(r.status_code, dict(r.headers), r.content, request)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,655 @@
+"""Start and stop a real Kinto server in a subprocess.
+
+The server runs from the Python environment of the caller (``sys.executable``):
+``kinto start`` (pserve + waitress) for one process, gunicorn with ``--paste``
+for several worker processes. The child never imports kintorm, and every HTTP
+call made here uses the standard library only, so this module does not depend
+on the client.
+
+Example::
+
+    with KintoServer() as server:
+        print(server.url, server.admin_auth)
+
+Memory backends are the default. With ``storage_url="postgresql://..."`` the
+storage, permission and cache backends all live in that database
+(``kinto migrate`` runs first) and ``workers > 1`` becomes possible.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextlib
+import importlib
+import importlib.util
+import json
+import os
+import pathlib
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from types import FrameType, TracebackType
+from typing import Any
+
+__all__ = ["KintoServer", "ServerError", "http_json", "postgresql_status", "postgresql_url"]
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/{dbname}"
+PG_URL_ENV = "KINTORM_PG_URL"
+
+# `python -m kinto` is a no-op (kinto/__main__.py has no __name__ guard).
+_KINTO_CLI = (sys.executable, "-c", "import sys; from kinto.__main__ import main; sys.exit(main())")
+# Database preparation in one interpreter (kinto imports once): create or upgrade
+# the schema, then upsert the admin account. The account may survive from an
+# earlier run with another password, and only its owner could change it over
+# HTTP. The password travels in the environment, not on the command line.
+_ADMIN_PASSWORD_ENV = "KINTORM_ADMIN_PASSWORD"  # noqa: S105 (a variable name)
+_PREPARE_DB = f"""
+import os, sys
+from kinto.__main__ import main
+ini, user = sys.argv[1:3]
+password = os.environ.pop({_ADMIN_PASSWORD_ENV!r})
+sys.exit(main(["migrate", "--ini", ini])
+         or main(["create-user", "--ini", ini, "-u", user, "-p", password]))
+"""
+_LOG_TAIL_BYTES = 4000
+_STOP_TIMEOUT = 10.0
+_HTTP_TIMEOUT = 10.0
+
+_POSTGRESQL_BACKENDS = {
+    "kinto.storage_backend": "kinto.core.storage.postgresql",
+    "kinto.permission_backend": "kinto.core.permission.postgresql",
+    "kinto.cache_backend": "kinto.core.cache.postgresql",
+}
+_MEMORY_BACKENDS = {
+    "kinto.storage_backend": "kinto.core.storage.memory",
+    "kinto.permission_backend": "kinto.core.permission.memory",
+    "kinto.cache_backend": "kinto.core.cache.memory",
+}
+_PLUGINS = (
+    "kinto.plugins.default_bucket",
+    "kinto.plugins.accounts",
+    "kinto.plugins.history",
+    "kinto.plugins.flush",
+)
+_BASE_SETTINGS = {
+    "multiauth.policies": "account",
+    "multiauth.policy.account.use": "kinto.plugins.accounts.AccountsPolicy",
+    "kinto.account_create_principals": "system.Everyone",
+    "kinto.account_write_principals": "account:admin",
+    "kinto.bucket_create_principals": "system.Authenticated",
+    "kinto.bucket_write_principals": "account:admin",
+    "kinto.bucket_read_principals": "account:admin",
+    "kinto.experimental_collection_schema_validation": "true",
+    "kinto.experimental_permissions_endpoint": "true",
+}
+
+# Logging for the child: warnings and tracebacks only, on stderr (the log file).
+_LOGGING_INI = """
+[loggers]
+keys = root
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARNING
+handlers = console
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(asctime)s %(levelname)s [%(name)s] %(message)s
+"""
+
+# A Pyramid include written next to the ini: serves the attachment files
+# stored under base_path at <server>/v1/attachments/, so base_url resolves.
+_ATTACHMENTS_INCLUDE = """
+def includeme(config):
+    config.add_static_view(name="attachments", path={path!r})
+"""
+_ATTACHMENTS_MODULE = "_kintorm_attachments_static"
+
+
+class ServerError(RuntimeError):
+    """The Kinto subprocess failed to start (the message ends with its log)."""
+
+
+class KintoServer:
+    """A throwaway Kinto server running in its own process group."""
+
+    def __init__(
+        self,
+        *,
+        storage_url: str | None = None,
+        settings: Mapping[str, str] | None = None,
+        workers: int = 1,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        attachments: bool | None = None,
+        startup_timeout: float = 30.0,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        if workers > 1 and not storage_url:
+            raise ValueError(
+                "workers > 1 needs storage_url: memory backends are per process, "
+                "each worker would see different data"
+            )
+        if attachments is None:
+            attachments = importlib.util.find_spec("kinto_attachment") is not None
+        self.storage_url = storage_url
+        self.settings = dict(settings or {})
+        self.workers = workers
+        self.host = host
+        self.port = port
+        self.attachments = attachments
+        self.startup_timeout = startup_timeout
+        self.admin_auth: tuple[str, str] = ("admin", secrets.token_urlsafe(16))
+        self.startup_seconds: float | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._tmpdir: pathlib.Path | None = None
+        self._log_path: pathlib.Path | None = None
+        self._bound_port: int | None = None
+        self._external_url: str | None = None
+
+    @classmethod
+    def connect(cls, url: str, admin_auth: tuple[str, str]) -> KintoServer:
+        """Wrap a server that is already running (not started nor stopped by us).
+
+        ``url`` is its API root (``.../v1``); ``admin_auth`` must already exist.
+        """
+        server = cls(attachments=False)
+        server._external_url = url.rstrip("/")
+        server.admin_auth = admin_auth
+        status, body = server._request("GET", "/__heartbeat__")
+        if status != 200:
+            raise ServerError(f"{url} is not healthy: HTTP {status} {body}")
+        return server
+
+    # -- public attributes -------------------------------------------------
+
+    @property
+    def root_url(self) -> str:
+        """``http://host:port`` without the ``/v1`` prefix."""
+        if self._external_url is not None:
+            return self._external_url.rsplit("/", 1)[0]
+        if self._bound_port is None:
+            raise ServerError("server is not started")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._bound_port}"
+
+    @property
+    def url(self) -> str:
+        """The API root, e.g. ``http://127.0.0.1:8888/v1``."""
+        if self._external_url is not None:
+            return self._external_url
+        return f"{self.root_url}/v1"
+
+    @property
+    def log_path(self) -> pathlib.Path:
+        if self._log_path is None:
+            raise ServerError("server is not started")
+        return self._log_path
+
+    @property
+    def pid(self) -> int | None:
+        """Pid of the child (the gunicorn arbiter with workers > 1)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> KintoServer:
+        if self._proc is not None or self._external_url is not None:
+            raise ServerError("server already started")
+        began = time.monotonic()
+        self._tmpdir = pathlib.Path(tempfile.mkdtemp(prefix="kintorm-server-"))
+        self._log_path = self._tmpdir / "kinto.log"
+        self._bound_port = self.port if self.port is not None else _free_port(self.host)
+        ini = self._write_ini()
+        env = self._child_env()
+        try:
+            if self.storage_url:
+                self._prepare_database(ini, env)
+            self._spawn(ini, env)
+            self._wait_until_ready(began)
+            if not self.storage_url:
+                self.create_account(*self.admin_auth)
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - began
+        return self
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        _LIVE.discard(self)
+        if proc is not None:
+            _terminate_group(proc)
+        tmpdir, self._tmpdir = self._tmpdir, None
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+    def __enter__(self) -> KintoServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.url if self._bound_port is not None else "not started"
+        backend = "postgresql" if self.storage_url else "memory"
+        return f"<KintoServer {where} {backend} workers={self.workers}>"
+
+    # -- accounts and data -------------------------------------------------
+
+    def create_account(self, user: str, password: str) -> tuple[str, str]:
+        """Create an account with an anonymous ``PUT /accounts/<user>``."""
+        status, body = self._request(
+            "PUT",
+            f"/accounts/{urllib.parse.quote(user, safe='')}",
+            {"data": {"password": password}},
+        )
+        if status not in (200, 201):
+            raise ServerError(f"creating account {user!r} failed: HTTP {status} {body}")
+        return (user, password)
+
+    def flush(self) -> None:
+        """Wipe every backend (``POST /__flush__``), then re-create the admin account."""
+        status, body = self._request("POST", "/__flush__")
+        if status != 202:
+            raise ServerError(f"flush failed: HTTP {status} {body}")
+        self.create_account(*self.admin_auth)
+
+    def log_tail(self, limit: int = _LOG_TAIL_BYTES) -> str:
+        """The last ``limit`` bytes of the server log, decoded."""
+        if self._log_path is None or not self._log_path.exists():
+            return "(no log)"
+        with self._log_path.open("rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - limit))
+            return f.read().decode("utf-8", "replace")
+
+    # -- internals ---------------------------------------------------------
+
+    def _settings(self) -> dict[str, str]:
+        assert self._tmpdir is not None
+        app = dict(_POSTGRESQL_BACKENDS if self.storage_url else _MEMORY_BACKENDS)
+        if self.storage_url:
+            for key in ("storage_url", "permission_url", "cache_url"):
+                app[f"kinto.{key}"] = self.storage_url
+        includes = list(_PLUGINS)
+        if self.attachments:
+            files = self._tmpdir / "attachments"
+            files.mkdir()
+            includes += ["kinto_attachment", _ATTACHMENTS_MODULE]
+            app["kinto.attachment.base_path"] = str(files)
+            app["kinto.attachment.base_url"] = f"{self.url}/attachments/"
+            (self._tmpdir / f"{_ATTACHMENTS_MODULE}.py").write_text(
+                _ATTACHMENTS_INCLUDE.format(path=str(files))
+            )
+        app["kinto.includes"] = " ".join(includes)
+        app["kinto.userid_hmac_secret"] = secrets.token_hex(32)
+        app.update(_BASE_SETTINGS)
+        app.update(self.settings)
+        return app
+
+    def _write_ini(self) -> pathlib.Path:
+        assert self._tmpdir is not None
+        lines = [
+            "[server:main]",
+            "use = egg:waitress#main",
+            f"host = {self.host}",
+            f"port = {self._bound_port}",
+            "",
+            "[app:main]",
+            "use = egg:kinto",
+        ]
+        # PasteDeploy interpolates %(name)s in values: escape literal percents.
+        lines += [f"{k} = {v.replace('%', '%%')}" for k, v in self._settings().items()]
+        ini = self._tmpdir / "kinto.ini"
+        ini.write_text("\n".join(lines) + "\n" + _LOGGING_INI)
+        return ini
+
+    def _child_env(self) -> dict[str, str]:
+        assert self._tmpdir is not None
+        # KINTO_* variables would silently override the ini: drop them.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KINTO_")}
+        path = [str(self._tmpdir), env.get("PYTHONPATH", "")]
+        env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
+        env["PYTHONUNBUFFERED"] = "1"
+        env["KINTO_INI"] = str(self._tmpdir / "kinto.ini")  # read by GET /v1/ ("config")
+        # Kinto warns at every start that HTTPS is off: expected for a local server.
+        quiet = "ignore:HTTPS is not enabled:UserWarning"
+        env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS"), quiet) if w)
+        return env
+
+    def _command(self, ini: pathlib.Path) -> list[str]:
+        if self.workers == 1:
+            return [*_KINTO_CLI, "start", "--ini", str(ini)]
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--paste",
+            str(ini),
+            "--bind",
+            f"{self.host}:{self._bound_port}",
+            "--workers",
+            str(self.workers),
+            "--threads",
+            "4",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+        ]
+
+    def _prepare_database(self, ini: pathlib.Path, env: dict[str, str]) -> None:
+        assert self._tmpdir is not None
+        user, password = self.admin_auth
+        done = subprocess.run(
+            [sys.executable, "-c", _PREPARE_DB, str(ini), user],
+            env={**env, _ADMIN_PASSWORD_ENV: password},
+            cwd=self._tmpdir,
+            capture_output=True,
+            timeout=self.startup_timeout,
+            check=False,
+        )
+        with self.log_path.open("ab") as log:
+            log.write(done.stdout + done.stderr)
+        if done.returncode != 0:
+            raise ServerError(
+                f"`kinto migrate` or `kinto create-user` exited with {done.returncode}; "
+                f"log tail:\n{self.log_tail()}"
+            )
+
+    def _spawn(self, ini: pathlib.Path, env: dict[str, str]) -> None:
+        assert self._tmpdir is not None
+        with self.log_path.open("ab") as log:
+            self._proc = subprocess.Popen(
+                self._command(ini),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self._tmpdir,
+                start_new_session=True,  # own process group: stop() kills it whole
+            )
+        _LIVE.add(self)
+        _install_signal_cleanup()
+
+    def _wait_until_ready(self, began: float) -> None:
+        assert self._proc is not None
+        deadline = began + self.startup_timeout
+        delay = 0.02
+        last = "no answer yet"
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                raise ServerError(
+                    f"Kinto exited with code {code} during startup; log tail:\n{self.log_tail()}"
+                )
+            try:
+                status, body = self._request("GET", "/__heartbeat__", timeout=2.0)
+            except OSError as e:
+                last = f"{type(e).__name__}: {e}"
+            else:
+                if status == 200:
+                    return
+                last = f"HTTP {status} {body}"
+            if time.monotonic() >= deadline:
+                raise ServerError(
+                    f"Kinto not ready after {self.startup_timeout:.1f}s ({last}); "
+                    f"log tail:\n{self.log_tail()}"
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.05)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        auth: tuple[str, str] | None = None,
+        timeout: float = _HTTP_TIMEOUT,
+    ) -> tuple[int, Any]:
+        return http_json(method, self.url + path, body, auth=auth, timeout=timeout)
+
+
+def http_json(
+    method: str,
+    url: str,
+    body: Any = None,
+    *,
+    auth: tuple[str, str] | None = None,
+    timeout: float = _HTTP_TIMEOUT,
+) -> tuple[int, Any]:
+    """One JSON request with urllib; returns ``(status, decoded body or None)``.
+
+    HTTP error statuses are returned, not raised; connection errors raise OSError.
+    """
+    headers = {"Accept": "application/json"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if auth is not None:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+        e.close()
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw.decode("utf-8", "replace")
+
+
+# -- process cleanup --------------------------------------------------------
+
+_LIVE: set[KintoServer] = set()
+_signal_lock = threading.Lock()
+_signal_installed = False
+
+
+def _terminate_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the child's process group, wait, then SIGKILL what is left."""
+    pgid = proc.pid  # start_new_session=True: the child leads its own group
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=_STOP_TIMEOUT)
+    # Stray workers (or a stuck leader) get no second chance.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=_STOP_TIMEOUT)
+
+
+def _stop_all() -> None:
+    for server in list(_LIVE):
+        with contextlib.suppress(Exception):
+            server.stop()
+
+
+atexit.register(_stop_all)
+
+
+def _install_signal_cleanup() -> None:
+    """On SIGTERM, stop every live server, then let the previous handler act.
+
+    Only installed from the main thread, and chains to whatever handler was
+    there (the default one re-delivers the signal so the exit status is right).
+    """
+    global _signal_installed
+    if threading.current_thread() is not threading.main_thread():
+        return
+    with _signal_lock:
+        if _signal_installed:
+            return
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous is signal.SIG_IGN:
+            return
+
+        def on_sigterm(signum: int, frame: FrameType | None) -> None:
+            _stop_all()
+            if callable(previous):
+                previous(signum, frame)
+                return
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+        _signal_installed = True
+
+
+def _free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# -- PostgreSQL -------------------------------------------------------------
+
+
+def postgresql_url(dbname: str = "kintorm_test") -> str | None:
+    """A PostgreSQL URL for Kinto, or None when no server answers.
+
+    Uses ``$KINTORM_PG_URL`` when set (a URL without a database gets ``dbname``),
+    else ``postgresql://postgres@127.0.0.1:5432/<dbname>``. Creates the database
+    when it is missing.
+    """
+    return postgresql_status(dbname)[0]
+
+
+def postgresql_status(dbname: str = "kintorm_test") -> tuple[str | None, str]:
+    """Like :func:`postgresql_url`, plus a human-readable reason for a None."""
+    url = _pg_target(dbname)
+    for probe in (_ensure_db_psycopg2, _ensure_db_psql):
+        try:
+            reason = probe(url)
+        except _ToolMissing:
+            continue
+        if reason is None:
+            return url, f"PostgreSQL reachable at {_redact(url)}"
+        return None, f"PostgreSQL not reachable at {_redact(url)}: {reason}"
+    return None, f"cannot probe {_redact(url)}: neither psycopg2 nor psql is installed"
+
+
+class _ToolMissing(Exception):
+    pass
+
+
+def _pg_target(dbname: str) -> str:
+    env = os.environ.get(PG_URL_ENV)
+    if not env:
+        return DEFAULT_PG_URL.format(dbname=dbname)
+    parts = urllib.parse.urlsplit(env)
+    if parts.path.strip("/"):
+        return env
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{dbname}"))
+
+
+def _split_db(url: str) -> tuple[str, str]:
+    """(url of the `postgres` maintenance database, target database name)."""
+    parts = urllib.parse.urlsplit(url)
+    dbname = urllib.parse.unquote(parts.path.strip("/"))
+    return urllib.parse.urlunsplit(parts._replace(path="/postgres")), dbname
+
+
+def _redact(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _ensure_db_psycopg2(url: str) -> str | None:
+    try:
+        psycopg2: Any = importlib.import_module("psycopg2")
+    except ImportError as e:
+        raise _ToolMissing from e
+    admin_url, dbname = _split_db(url)
+    try:
+        conn = psycopg2.connect(admin_url, connect_timeout=3)
+    except psycopg2.Error as e:
+        return str(e).strip() or type(e).__name__
+    try:
+        conn.autocommit = True  # CREATE DATABASE refuses to run in a transaction
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,))
+            if cur.fetchone() is None:
+                with contextlib.suppress(psycopg2.errors.DuplicateDatabase):
+                    cur.execute(f"CREATE DATABASE {_quote_ident(dbname)}")
+    except psycopg2.Error as e:
+        return str(e).strip() or type(e).__name__
+    finally:
+        conn.close()
+    return None
+
+
+def _ensure_db_psql(url: str) -> str | None:
+    psql = shutil.which("psql")
+    if psql is None:
+        raise _ToolMissing
+    admin_url, dbname = _split_db(url)
+    env = {**os.environ, "PGCONNECT_TIMEOUT": "3"}
+
+    def run(sql: str) -> subprocess.CompletedProcess[str]:
+        # SQL on stdin so psql quotes the name itself (:'db' literal, :"db" identifier).
+        return subprocess.run(
+            [psql, admin_url, "-tAq", "-v", f"db={dbname}"],
+            input=sql,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+
+    found = run("SELECT 1 FROM pg_database WHERE datname = :'db';")
+    if found.returncode != 0:
+        return found.stderr.strip() or f"psql exited with {found.returncode}"
+    if found.stdout.strip() != "1":
+        created = run('CREATE DATABASE :"db";')
+        if created.returncode != 0 and "already exists" not in created.stderr:
+            return created.stderr.strip()
+    return None

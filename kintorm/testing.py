@@ -1,0 +1,112 @@
+"""pytest plugin: a real Kinto for integration tests.
+
+Registered through the ``pytest11`` entry point (``kintorm = "kintorm.testing"``);
+``pytest_plugins = ["kintorm.testing"]`` in a conftest works too.
+
+Fixtures:
+
+``kinto_server`` (session)
+    a memory :class:`~kintorm.server.KintoServer`, or the server named by
+    ``$KINTORM_SERVER_URL`` (API root, ``.../v1``) with ``$KINTORM_SERVER_AUTH``
+    (``user:pass``; a fresh account is created when unset).
+``kinto_server_url``, ``kinto_admin_auth`` (session)
+    its URL and admin credentials.
+``kinto_bucket`` (function)
+    a unique bucket id, ``test-<12 hex>``; nothing is created.
+``kinto_client`` (function)
+    a ``kintorm.Client`` on a fresh bucket with an ``items`` collection; the
+    bucket is deleted afterwards.
+``kinto_pg_server`` (session)
+    Kinto on PostgreSQL with 4 gunicorn workers, flushed at start; skipped
+    with the reason when PostgreSQL is not reachable.
+
+Tests stay isolated by bucket, not by flushing: ``/__flush__`` also deletes
+the accounts of every other test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from kintorm.server import KintoServer, postgresql_status
+
+if TYPE_CHECKING:
+    from kintorm import Client
+
+SERVER_URL_ENV = "KINTORM_SERVER_URL"
+SERVER_AUTH_ENV = "KINTORM_SERVER_AUTH"
+PG_DBNAME = "kintorm_test"
+PG_WORKERS = 4
+
+
+def _external_server() -> KintoServer | None:
+    url = os.environ.get(SERVER_URL_ENV)
+    if not url:
+        return None
+    auth = os.environ.get(SERVER_AUTH_ENV)
+    if auth:
+        user, _, password = auth.partition(":")
+        return KintoServer.connect(url, (user, password))
+    server = KintoServer.connect(url, ("unused", "unused"))
+    server.admin_auth = server.create_account(
+        f"kintorm-{secrets.token_hex(6)}", secrets.token_urlsafe(16)
+    )
+    return server
+
+
+@pytest.fixture(scope="session")
+def kinto_server() -> Iterator[KintoServer]:
+    external = _external_server()
+    if external is not None:
+        yield external
+        return
+    with KintoServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def kinto_server_url(kinto_server: KintoServer) -> str:
+    return kinto_server.url
+
+
+@pytest.fixture(scope="session")
+def kinto_admin_auth(kinto_server: KintoServer) -> tuple[str, str]:
+    return kinto_server.admin_auth
+
+
+@pytest.fixture
+def kinto_bucket() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def kinto_client(
+    kinto_server_url: str, kinto_admin_auth: tuple[str, str], kinto_bucket: str
+) -> Iterator[Client]:
+    from kintorm import Client  # imported at use: only this fixture needs the client
+
+    client = Client(
+        server_url=kinto_server_url, auth=kinto_admin_auth, bucket=kinto_bucket, collection="items"
+    )
+    client.create_bucket(id=kinto_bucket, if_not_exists=True)
+    client.create_collection(id="items", bucket=kinto_bucket, if_not_exists=True)
+    try:
+        yield client
+    finally:
+        client.delete_bucket(id=kinto_bucket, if_exists=True)
+
+
+@pytest.fixture(scope="session")
+def kinto_pg_server() -> Iterator[KintoServer]:
+    url, reason = postgresql_status(PG_DBNAME)
+    if url is None:
+        pytest.skip(reason)
+    with KintoServer(storage_url=url, workers=PG_WORKERS) as server:
+        server.flush()  # the database outlives runs: start from empty
+        yield server
