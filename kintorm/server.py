@@ -226,10 +226,10 @@ class KintoServer:
         began = time.monotonic()
         self._tmpdir = pathlib.Path(tempfile.mkdtemp(prefix="kintorm-server-"))
         self._log_path = self._tmpdir / "kinto.log"
-        self._bound_port = self.port if self.port is not None else _free_port(self.host)
-        ini = self._write_ini()
-        env = self._child_env()
         try:
+            self._bound_port = self.port if self.port is not None else _free_port(self.host)
+            ini = self._write_ini()
+            env = self._child_env()
             if self.storage_url:
                 self._prepare_database(ini, env)
             self._spawn(ini, env)
