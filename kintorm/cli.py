@@ -111,8 +111,15 @@ def _serve(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from kintorm.demo import main as demo_main
+
+    return demo_main()
+
+
 COMMANDS: dict[str, Command] = {
     "serve": Command("run a local Kinto in the foreground", _configure_serve, _serve),
+    "demo": Command("run the demo on an embedded Kinto", lambda parser: None, _demo),
 }
 
 
