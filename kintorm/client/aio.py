@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
-from kintorm.client.auth import Credentials
 from kintorm.client.base import BaseClient
 from kintorm.client.exceptions import TransportError
 from kintorm.client.operation import AsyncDriver, Stream
@@ -22,7 +21,7 @@ class AsyncClient(BaseClient, AsyncDriver):
 
     _library = "httpx"
 
-    def _make_transport(self, verify: bool | str, credentials: Credentials) -> HttpxTransport:
+    def _make_transport(self, verify: bool | str) -> HttpxTransport:
         return HttpxTransport(verify=verify)
 
     async def _perform(self, effect: Request | Sleep | Emit) -> Any:

@@ -83,6 +83,8 @@ class Credentials:
 
 def resolve_auth(auth: Any) -> Credentials:
     """Credentials from a tuple, a string, a TokenAuth, or any other auth object."""
+    if isinstance(auth, Credentials):
+        return auth
     if auth is None or auth == "":
         return Credentials()
     if isinstance(auth, str):

@@ -35,6 +35,10 @@ from kintorm.client.resources import JSONDict, Verbs
 from kintorm.client.transport import Timeout
 
 Permissions = Mapping[str, Iterable[str]]
+#: clone() arguments that need a connection of their own
+_CONNECTION_SETTINGS = frozenset(
+    {"server_url", "auth", "retry", "retry_after", "headers", "verify"}
+)
 
 
 def _split_userinfo(server_url: str, auth: Any) -> tuple[str, Any]:
@@ -97,9 +101,9 @@ class BaseClient(Verbs):
             retry_after=retry_after,
             headers={"User-Agent": user_agent, **(headers or {})},
         )
-        self._transport = self._make_transport(verify, self._credentials)
+        self._transport = self._make_transport(verify)
 
-    def _make_transport(self, verify: bool | str, credentials: Credentials) -> Any:
+    def _make_transport(self, verify: bool | str) -> Any:
         raise NotImplementedError
 
     @property
@@ -123,30 +127,26 @@ class BaseClient(Verbs):
     def clone(self, **kwargs: Any) -> Self:
         """A new client sharing this one's connection pool, credentials and settings,
         overriding only what is passed (``bucket=``, ``collection=``, ``timeout=``, ...).
-        Passing ``server_url`` or ``auth`` makes a client with its own connection."""
-        own = {"server_url", "auth", "retry", "retry_after", "headers", "verify"} & set(kwargs)
+        Passing a connection setting (``server_url``, ``auth``, ``retry``, ``headers``,
+        ...) makes a client with its own connection and state."""
         defaults: dict[str, Any] = {
             "bucket": self.bucket_name,
             "collection": self.collection_name,
             "timeout": self.timeout,
             "ignore_batch_4xx": self.ignore_batch_4xx,
         }
-        if own:
-            session = self._session
-            defaults |= {
-                "server_url": session.server_url,
-                "retry": session.retry,
-                "retry_after": session.retry_after,
-                "headers": {k: v for k, v in session.headers.items() if k != "User-Agent"},
-                "verify": self._verify,
-            }
-            if "auth" not in kwargs and "server_url" not in kwargs:
-                clone = type(self)(**{**defaults, **kwargs})
-                clone._credentials = self._credentials
-                clone._transport = clone._make_transport(clone._verify, self._credentials)
-                return clone
-            return type(self)(**{**defaults, **kwargs})
-        return type(self)(**{**defaults, **kwargs}, _share=self)
+        if not _CONNECTION_SETTINGS & kwargs.keys():
+            return type(self)(**{**defaults, **kwargs}, _share=self)
+        session = self._session
+        defaults |= {
+            "server_url": session.server_url,
+            "auth": self._credentials,
+            "retry": session.retry,
+            "retry_after": session.retry_after,
+            "headers": {k: v for k, v in session.headers.items() if k != "User-Agent"},
+            "verify": self._verify,
+        }
+        return type(self)(**{**defaults, **kwargs})
 
     def __repr__(self) -> str:
         path = self._session.server_url

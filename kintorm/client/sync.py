@@ -6,7 +6,6 @@ import time
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from kintorm.client.auth import Credentials
 from kintorm.client.base import BaseClient
 from kintorm.client.exceptions import TransportError
 from kintorm.client.operation import Stream, SyncDriver
@@ -22,7 +21,7 @@ class Client(BaseClient, SyncDriver):
 
     _library = "requests"
 
-    def _make_transport(self, verify: bool | str, credentials: Credentials) -> RequestsTransport:
+    def _make_transport(self, verify: bool | str) -> RequestsTransport:
         return RequestsTransport(verify=verify)
 
     def _perform(self, effect: Request | Sleep | Emit) -> Any:
