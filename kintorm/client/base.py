@@ -8,11 +8,12 @@ kinto-http.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Self
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from kintorm._version import __version__
 from kintorm.client.auth import Credentials, resolve_auth
@@ -46,11 +47,33 @@ def _split_userinfo(server_url: str, auth: Any) -> tuple[str, Any]:
     parts = urlsplit(server_url)
     if parts.username is None:
         return server_url, auth
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    netloc = parts.netloc.rpartition("@")[2]  # keeps an IPv6 host's brackets and the port
     if auth is None:
-        auth = (parts.username, parts.password or "")
+        auth = (unquote(parts.username), unquote(parts.password or ""))
     return urlunsplit(parts._replace(netloc=netloc)), auth
+
+
+def _given(*values: Any) -> Any:
+    """The first value that is not None: an empty id is an (invalid) id, not a default."""
+    return next((v for v in values if v is not None), None)
+
+
+def _with_user_agent(headers: Mapping[str, str], user_agent: str) -> dict[str, str]:
+    """``headers`` plus kintorm's User-Agent unless they have one (in any case)."""
+    if any(name.lower() == "user-agent" for name in headers):
+        return dict(headers)
+    return {"User-Agent": user_agent, **headers}
+
+
+def _same_file(path: str, attachment: Mapping[str, Any]) -> bool:
+    """Whether ``path`` holds the attachment already (its size and sha256 match)."""
+    if not os.path.isfile(path) or os.path.getsize(path) != attachment.get("size"):
+        return False
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest() == attachment.get("hash")
 
 
 class BaseClient(Verbs):
@@ -99,7 +122,7 @@ class BaseClient(Verbs):
             server_url=server_url.rstrip("/"),
             retry=retry,
             retry_after=retry_after,
-            headers={"User-Agent": user_agent, **(headers or {})},
+            headers=_with_user_agent(headers or {}, user_agent),
         )
         self._transport = self._make_transport(verify)
 
@@ -143,7 +166,7 @@ class BaseClient(Verbs):
             "auth": self._credentials,
             "retry": session.retry,
             "retry_after": session.retry_after,
-            "headers": {k: v for k, v in session.headers.items() if k != "User-Agent"},
+            "headers": dict(session.headers),  # a custom User-Agent stays
             "verify": self._verify,
         }
         return type(self)(**{**defaults, **kwargs})
@@ -171,8 +194,8 @@ class BaseClient(Verbs):
         client's bucket and collection when not given."""
         return endpoint(
             name,
-            bucket=bucket or self.bucket_name,
-            collection=collection or self.collection_name,
+            bucket=_given(bucket, self.bucket_name),
+            collection=_given(collection, self.collection_name),
             group=group,
             id=id,
         )
@@ -230,7 +253,7 @@ class BaseClient(Verbs):
         safe: bool = True,
         if_not_exists: bool = False,
     ) -> Op[JSONDict]:
-        bucket = id or (data or {}).get("id") or self.bucket_name
+        bucket = _given(id, (data or {}).get("id"), self.bucket_name)
         return self._create("bucket", {"bucket": bucket}, data, permissions, safe, if_not_exists)
 
     @operation
@@ -244,7 +267,7 @@ class BaseClient(Verbs):
         safe: bool = True,
         if_match: Any = None,
     ) -> Op[JSONDict]:
-        path = self._path("bucket", bucket=id or (data or {}).get("id"))
+        path = self._path("bucket", bucket=_given(id, (data or {}).get("id")))
         return self._update(path, data, permissions, safe, if_match)
 
     @operation
@@ -260,7 +283,7 @@ class BaseClient(Verbs):
         safe: bool = True,
         if_match: Any = None,
     ) -> Op[JSONDict]:
-        path = self._path("bucket", bucket=id or (original or data or {}).get("id"))
+        path = self._path("bucket", bucket=_given(id, (original or data or {}).get("id")))
         return self._patch(path, changes, data, original, permissions, safe, if_match)
 
     @operation
@@ -304,7 +327,7 @@ class BaseClient(Verbs):
         safe: bool = True,
         if_not_exists: bool = False,
     ) -> Op[JSONDict]:
-        ids = {"group": id or (data or {}).get("id"), "bucket": bucket}
+        ids = {"group": _given(id, (data or {}).get("id")), "bucket": bucket}
         return self._create("group", ids, data, permissions, safe, if_not_exists)
 
     @operation
@@ -319,7 +342,7 @@ class BaseClient(Verbs):
         safe: bool = True,
         if_match: Any = None,
     ) -> Op[JSONDict]:
-        path = self._path("group", group=id or (data or {}).get("id"), bucket=bucket)
+        path = self._path("group", group=_given(id, (data or {}).get("id")), bucket=bucket)
         return self._update(path, data, permissions, safe, if_match)
 
     @operation
@@ -336,7 +359,7 @@ class BaseClient(Verbs):
         safe: bool = True,
         if_match: Any = None,
     ) -> Op[JSONDict]:
-        group = id or (original or data or {}).get("id")
+        group = _given(id, (original or data or {}).get("id"))
         path = self._path("group", group=group, bucket=bucket)
         return self._patch(path, changes, data, original, permissions, safe, if_match)
 
@@ -393,7 +416,7 @@ class BaseClient(Verbs):
         safe: bool = True,
         if_not_exists: bool = False,
     ) -> Op[JSONDict]:
-        ids = {"collection": id or (data or {}).get("id"), "bucket": bucket}
+        ids = {"collection": _given(id, (data or {}).get("id")), "bucket": bucket}
         return self._create("collection", ids, data, permissions, safe, if_not_exists)
 
     @operation
@@ -408,7 +431,7 @@ class BaseClient(Verbs):
         safe: bool = True,
         if_match: Any = None,
     ) -> Op[JSONDict]:
-        collection = id or (data or {}).get("id")
+        collection = _given(id, (data or {}).get("id"))
         path = self._path("collection", collection=collection, bucket=bucket)
         return self._update(path, data, permissions, safe, if_match)
 
@@ -426,7 +449,7 @@ class BaseClient(Verbs):
         safe: bool = True,
         if_match: Any = None,
     ) -> Op[JSONDict]:
-        collection = id or (original or data or {}).get("id")
+        collection = _given(id, (original or data or {}).get("id"))
         path = self._path("collection", collection=collection, bucket=bucket)
         return self._patch(path, changes, data, original, permissions, safe, if_match)
 
@@ -530,7 +553,7 @@ class BaseClient(Verbs):
         safe: bool = True,
         if_match: Any = None,
     ) -> Op[JSONDict]:
-        record = id or (data or {}).get("id")
+        record = _given(id, (data or {}).get("id"))
         if record is None:
             raise ValueError("update_record needs an id (id= or data['id'])")
         path = self._path("record", id=record, bucket=bucket, collection=collection)
@@ -551,7 +574,7 @@ class BaseClient(Verbs):
         safe: bool = True,
         if_match: Any = None,
     ) -> Op[JSONDict]:
-        record = id or (original or data or {}).get("id")
+        record = _given(id, (original or data or {}).get("id"))
         if record is None:
             raise ValueError("patch_record needs an id (id=, original['id'] or data['id'])")
         path = self._path("record", id=record, bucket=bucket, collection=collection)
@@ -593,7 +616,7 @@ class BaseClient(Verbs):
     @operation
     def get_history(self, /, *, bucket: str | None = None, **kwargs: Any) -> Op[list[JSONDict]]:
         """Entries of the bucket's history (``kinto.plugins.history``), every page."""
-        path = endpoint("history", bucket=bucket or self.bucket_name)
+        path = endpoint("history", bucket=_given(bucket, self.bucket_name))
         return self._list(path, kwargs)
 
     @operation
@@ -606,7 +629,7 @@ class BaseClient(Verbs):
         if_match: Any = None,
         **kwargs: Any,
     ) -> Op[list[JSONDict]]:
-        path = endpoint("history", bucket=bucket or self.bucket_name)
+        path = endpoint("history", bucket=_given(bucket, self.bucket_name))
         return self._delete_all(path, safe, if_match, kwargs)
 
     @operation
@@ -614,8 +637,8 @@ class BaseClient(Verbs):
         self, /, *, exclude_resource_names: Iterable[str] | None = None, **kwargs: Any
     ) -> Op[list[JSONDict]]:
         """Every object the current user has permissions on, every page (kinto-http
-        returns only the first)."""
-        params: dict[str, Any] = {"_sort": "id", **kwargs}
+        returns only the first); ``_limit`` sets the page size, ``pages=`` caps the pages."""
+        params: dict[str, Any] = {"_sort": "id", "pages": float("inf"), **kwargs}
         if exclude_resource_names:
             params["exclude_resource_name"] = ",".join(exclude_resource_names)
         return self._list(endpoint("permissions"), params)
@@ -678,9 +701,11 @@ class BaseClient(Verbs):
         target = str(filepath) if filepath is not None else attachment["filename"]
         if os.path.isdir(target):
             target = os.path.join(target, attachment["filename"])
-        if os.path.exists(target) and not overwrite:
-            return target
-        url = base_url.rstrip("/") + "/" + attachment["location"].lstrip("/")
+        if not overwrite and _same_file(target, attachment):
+            return target  # already up to date (a stale file is downloaded again)
+        # kinto-attachment sends an absolute location when its base_url is set,
+        # a relative one otherwise: join them as kinto-http does.
+        url = urljoin(base_url.rstrip("/") + "/", attachment["location"].lstrip("/"))
         response = yield from self._send(Request("GET", url))
         os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
         with open(target, "wb") as f:

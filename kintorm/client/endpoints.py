@@ -38,7 +38,7 @@ def check_id(kind: str, value: object) -> str:
     kinto-http rewrites ("slugifies") such ids silently, which can make two
     different names land on the same object; kintorm refuses them instead.
     """
-    if not isinstance(value, str) or not VALID_ID.match(value):
+    if not isinstance(value, str) or not VALID_ID.fullmatch(value):
         raise ValueError(
             f"invalid {kind} id {value!r}: Kinto ids match {VALID_ID.pattern} "
             "(letters, digits, '-' and '_', not starting with '-' or '_')"

@@ -109,8 +109,10 @@ class Verbs:
         spec = KINDS[kind]
         ids.setdefault("bucket", None)
         ids.setdefault("collection", None)
-        ids["bucket"] = ids["bucket"] or self.bucket_name
-        ids["collection"] = ids["collection"] or self.collection_name
+        if ids["bucket"] is None:
+            ids["bucket"] = self.bucket_name
+        if ids["collection"] is None:
+            ids["collection"] = self.collection_name
         return endpoint(spec.plural if plural else spec.name, **ids)
 
     @staticmethod
