@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from kintorm.client.exceptions import KintoBatchException, KintoException, MalformedResponse
 from kintorm.client.protocol import (
     JSON_CONTENT_TYPE,
+    Headers,
     Op,
     Request,
     Response,
     Session,
+    Sleep,
     encode_json,
     error_for,
     preview,
@@ -56,46 +58,98 @@ def _check_responses(response: Response, count: int) -> list[dict[str, Any]]:
     return subs
 
 
+def rolled_back(statuses: list[int]) -> int:
+    """How many leading sub-requests of a batch the server did not keep.
+
+    Kinto runs a batch in one transaction. A 5xx sub-request rolls back all of
+    it; a 409 (PostgreSQL's integrity conflict between concurrent writers)
+    aborts the transaction so far: every sub-request up to the last 409 is lost
+    although those before it *report* success, while the ones after it, run in
+    a new transaction, are kept.
+    """
+    if any(status >= 500 for status in statuses):
+        return len(statuses)
+    conflicts = [position for position, status in enumerate(statuses) if status == 409]
+    return conflicts[-1] + 1 if conflicts else 0
+
+
+def _post_chunk(session: Session, chunk: list[tuple[int, Request]]) -> Op[list[dict[str, Any]]]:
+    payload = {"requests": [_sub_request(request) for _, request in chunk]}
+    post = Request(
+        "POST", "/batch", headers={"Content-Type": JSON_CONTENT_TYPE}, body=encode_json(payload)
+    )
+    response = yield from send(session, post)
+    return _check_responses(response, len(chunk))
+
+
+def _error(index: int, request: Request, sub: dict[str, Any]) -> KintoException:
+    status = int(sub.get("status", 0))
+    response = Response(status, sub.get("headers") or {}, encode_json(sub.get("body")), request)
+    error = error_for(response, request)
+    error.index = index  # type: ignore[attr-defined]
+    return error
+
+
+def _failed(index: int, request: Request, exc: KintoException) -> KintoException:
+    error = type(exc)(exc.message, request=request, response=exc.response)
+    error.index = index  # type: ignore[attr-defined]
+    return error
+
+
 def send_batch(
     session: Session, requests: list[Request], server_info: dict[str, Any], *, ignore_4xx: bool
 ) -> Op[list[Any]]:
-    """Send ``requests`` in chunks; return every sub-response body in order.
+    """Send ``requests`` in chunks of the server's ``batch_max_requests``; return
+    every sub-response body in order.
 
-    A 5xx sub-response raises at once (the server rolled that chunk back); 4xx
-    ones are gathered and raised together as KintoBatchException, each with its
-    index among ``requests``, unless ``ignore_4xx``.
+    Sub-requests the server did not keep (see :func:`rolled_back`) are re-sent,
+    up to the client's ``retry`` times, waiting the conflict's ``Retry-After``;
+    those still lost then fail, never reported as done. Failures are raised
+    together as KintoBatchException, each with its index among ``requests``;
+    ``ignore_4xx`` ignores 4xx failures except conflicts (409), which lose data.
     """
     limit = (server_info.get("settings") or {}).get("batch_max_requests") or len(requests) or 1
-    results: list[Any] = []
+    results: list[Any] = [None] * len(requests)
     failures: list[KintoException] = []
     for start in range(0, len(requests), limit):
-        chunk = requests[start : start + limit]
-        payload = {"requests": [_sub_request(r) for r in chunk]}
-        post = Request(
-            "POST", "/batch", headers={"Content-Type": JSON_CONTENT_TYPE}, body=encode_json(payload)
-        )
-        response = yield from send(session, post)
-        for offset, sub in enumerate(_check_responses(response, len(chunk))):
-            index, status = start + offset, int(sub.get("status", 0))
-            body = sub.get("body")
-            results.append(body)
-            logger.debug(
-                "batch #%d %s %s -> %d", index, chunk[offset].method, sub.get("path"), status
-            )
-            if status < 400:
-                continue
-            sub_response = Response(
-                status, sub.get("headers") or {}, encode_json(body), chunk[offset]
-            )
-            error = error_for(sub_response, chunk[offset])
-            error.index = index  # type: ignore[attr-defined]
-            if status >= 500:
-                raise KintoBatchException([error], results)
-            if not ignore_4xx:
-                failures.append(error)
+        pending = list(enumerate(requests[start : start + limit], start))
+        for attempt in range(session.retry + 1):
+            try:
+                subs = yield from _post_chunk(session, pending)
+            except KintoException as exc:  # the whole POST failed (its retries included)
+                status = getattr(exc.response, "status_code", 0)
+                if status != 409 and status < 500:
+                    raise
+                failures += [_failed(index, request, exc) for index, request in pending]
+                break
+            lost = rolled_back([int(sub.get("status", 0)) for sub in subs])
+            for position, ((index, request), sub) in enumerate(zip(pending, subs, strict=True)):
+                results[index] = sub.get("body")
+                status = int(sub.get("status", 0))
+                logger.debug("batch #%d %s %s -> %d", index, request.method, request.path, status)
+                kept_failure = position >= lost and status >= 400
+                if kept_failure and (status == 409 or not (ignore_4xx and status < 500)):
+                    failures.append(_error(index, request, sub))
+            if not lost:
+                break
+            cause = next(s for s in reversed(subs[:lost]) if int(s.get("status", 0)) >= 409)
+            if attempt == session.retry:
+                failures += [_error(index, request, cause) for index, request in pending[:lost]]
+                break
+            logger.info("batch: %d sub-request(s) rolled back, re-sending them", lost)
+            pending = pending[:lost]
+            yield Sleep(_retry_after(session, cause))
     if failures:
+        failures.sort(key=lambda error: error.index)  # type: ignore[attr-defined]
         raise KintoBatchException(failures, results)
     return results
+
+
+def _retry_after(session: Session, sub: dict[str, Any]) -> float:
+    if session.retry_after is not None:
+        return float(session.retry_after)
+    header = Headers(sub.get("headers") or {}).get("Retry-After", "")
+    return float(header) if header.isdigit() else 1.0
 
 
 class BatchContext(Generic[C]):

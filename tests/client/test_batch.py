@@ -137,7 +137,51 @@ def test_5xx_sub_response_raises(wire: Wire) -> None:
     batch_reply(wire, [200, 503])
     with pytest.raises(KintoBatchException) as info:
         wire.batch(client, lambda b: [b.get_record(id="r0"), b.get_record(id="r1")])
-    assert [e.response.status_code for e in info.value.exceptions] == [503]
+    # a 5xx rolls the whole batch back: the 200 before it was not kept either
+    assert [e.index for e in info.value.exceptions] == [0, 1]
+    assert [e.response.status_code for e in info.value.exceptions] == [503, 503]
+
+
+def _creates(b: Any) -> list[Any]:
+    return [b.create_record(id=f"r{n}", data={"n": n}) for n in range(4)]
+
+
+def test_409_re_sends_everything_up_to_the_last_conflict(wire: Wire, sleeps: list[float]) -> None:
+    """Kinto aborts the transaction on a 409: the sub-requests before it report
+    success but are lost, the ones after it are kept. Only the lost ones go again."""
+    client = wire.client(bucket="b", collection="c", retry=2)
+    wire.reply("GET", "/", json=SERVER_INFO)
+    conflict = {"status": 409, "path": "/v1/x", "headers": {"Retry-After": "3"}, "body": {}}
+    first = [{"status": 201, "path": "/v1/x", "headers": {}, "body": {"data": {"id": "r0"}}}]
+    first += [conflict]
+    first += [
+        {"status": 201, "path": "/v1/x", "headers": {}, "body": {"data": {"id": f"r{n}"}}}
+        for n in (2, 3)
+    ]
+    wire.reply("POST", "/batch", json={"responses": first})
+    second = [
+        {"status": 201, "path": "/v1/x", "headers": {}, "body": {"data": {"id": f"r{n}"}}}
+        for n in (0, 1)
+    ]
+    wire.reply("POST", "/batch", json={"responses": second})
+    b = wire.batch(client, _creates)
+    posts = [c for c in wire.calls if c.path == "/v1/batch"]
+    assert [[r["path"][-2:] for r in p.json()["requests"]] for p in posts] == [
+        ["r0", "r1", "r2", "r3"],
+        ["r0", "r1"],
+    ]
+    assert sleeps == [3.0]
+    assert [r["data"]["id"] for r in b.results()] == ["r0", "r1", "r2", "r3"]
+
+
+def test_409_without_retries_reports_the_rolled_back_requests(wire: Wire) -> None:
+    client = wire.client(bucket="b", collection="c", ignore_batch_4xx=True)
+    wire.reply("GET", "/", json=SERVER_INFO)
+    batch_reply(wire, [201, 201, 409, 201])
+    with pytest.raises(KintoBatchException) as info:
+        wire.batch(client, _creates)
+    assert [e.index for e in info.value.exceptions] == [0, 1, 2]
+    assert {e.response.status_code for e in info.value.exceptions} == {409}
 
 
 def test_nothing_sent_when_the_block_raises(wire: Wire) -> None:
@@ -191,3 +235,14 @@ def test_malformed_batch_response(wire: Wire) -> None:
     wire.reply("POST", "/batch", json={"responses": []})
     with pytest.raises(MalformedResponse, match="a batch of 1 requests"):
         wire.batch(client, lambda b: b.delete_record(id="r0"))
+
+
+def test_a_failed_batch_post_fails_its_requests_not_the_others(wire: Wire) -> None:
+    client = wire.client(bucket="b", collection="c")
+    wire.reply("GET", "/", json={**SERVER_INFO, "settings": {"batch_max_requests": 2}})
+    wire.reply("POST", "/batch", status=409, json={"code": 409, "errno": 122, "error": "x"})
+    batch_reply(wire, [201, 201])
+    with pytest.raises(KintoBatchException) as info:
+        wire.batch(client, _creates)
+    assert [e.index for e in info.value.exceptions] == [0, 1]
+    assert info.value.results[2:] == [{"data": {"id": "r0"}}, {"data": {"id": "r1"}}]
