@@ -1,0 +1,46 @@
+"""The object mapper: attrs models of Kinto records, lazy query sets, safe saves."""
+
+from kintorm.orm.bulk import BulkResult, Outcome
+from kintorm.orm.connection import connect, disconnect, get_default_client
+from kintorm.orm.convert import converter
+from kintorm.orm.exceptions import (
+    BulkError,
+    ConflictError,
+    DoesNotExist,
+    FieldError,
+    MultipleObjectsReturned,
+    ORMError,
+    PermissionDenied,
+    UnsupportedQuery,
+    ValidationError,
+)
+from kintorm.orm.manager import Manager
+from kintorm.orm.model import Record
+from kintorm.orm.query import Change, CompiledRequest, QuerySet, compile_query
+from kintorm.orm.state import DEFERRED, Permissions
+
+__all__ = [
+    "DEFERRED",
+    "BulkError",
+    "BulkResult",
+    "Change",
+    "CompiledRequest",
+    "ConflictError",
+    "DoesNotExist",
+    "FieldError",
+    "Manager",
+    "MultipleObjectsReturned",
+    "ORMError",
+    "Outcome",
+    "PermissionDenied",
+    "Permissions",
+    "QuerySet",
+    "Record",
+    "UnsupportedQuery",
+    "ValidationError",
+    "compile_query",
+    "connect",
+    "converter",
+    "disconnect",
+    "get_default_client",
+]

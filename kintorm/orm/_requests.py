@@ -1,0 +1,119 @@
+"""Client capabilities the mapper needs beyond ``BaseClient``'s public verbs.
+
+Each function is an operation (a generator of effects, see
+``kintorm.client.protocol``) built on the client's ``_send``; the sync client
+runs it with ``client._run(op)``, an async client would await the same call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Any
+
+import attrs
+
+from kintorm.client.base import BaseClient
+from kintorm.client.exceptions import KintoBatchException, KintoException, MalformedResponse
+from kintorm.client.operation import Stream
+from kintorm.client.protocol import Effect, Emit, Op, Request, paginate, quote_etag
+from kintorm.client.resources import JSONDict
+
+__all__ = ["SubResult", "batch_op", "count_op", "get_if_modified_op", "records_stream"]
+
+
+def count_op(client: BaseClient, path: str, params: tuple[tuple[str, str], ...]) -> Op[int]:
+    """``HEAD`` of a plural endpoint: the ``Total-Objects`` header (filters honoured)."""
+    request = Request("HEAD", path, params)
+    response = yield from client._send(request)
+    total = response.headers.get("Total-Objects") or response.headers.get("Total-Records")
+    if total is None or not total.isdigit():
+        raise MalformedResponse(
+            "HEAD of a listing without a Total-Objects header", request=request, response=response
+        )
+    return int(total)
+
+
+def get_if_modified_op(client: BaseClient, path: str, etag: Any) -> Op[JSONDict | None]:
+    """``GET`` with ``If-None-Match``: ``None`` on 304 (unchanged), the body otherwise."""
+    headers = {"If-None-Match": quote_etag(etag)} if etag is not None else {}
+    response = yield from client._send(Request("GET", path, headers=headers), ok=frozenset({304}))
+    if response.status_code == 304:
+        return None
+    body = response.json()
+    if not isinstance(body, dict):
+        raise MalformedResponse(
+            "expected a JSON object", request=response.request, response=response
+        )
+    return body
+
+
+def records_stream(client: BaseClient, request: Request, stop: int | None = None) -> Stream:
+    """Emit the pages of a listing (tombstones included), following ``Next-Page``,
+    and stop once ``stop`` items were emitted."""
+    pages: Generator[Effect, Any, None] = paginate(client._session, request)
+    seen = 0
+    outcome: Any = None
+    while True:
+        try:
+            effect = pages.send(outcome)
+        except StopIteration:
+            return
+        if isinstance(effect, Emit):
+            page: list[Any] = effect.value
+            if stop is not None:
+                page = page[: stop - seen]
+            seen += len(page)
+            yield Emit(page)
+            outcome = None
+            if stop is not None and seen >= stop:
+                pages.close()
+                return
+        else:
+            outcome = yield effect
+
+
+@attrs.frozen
+class SubResult:
+    """One sub-request of a batch: its status, body, and error when it failed."""
+
+    status: int
+    body: Any
+    error: KintoException | None = None
+
+
+def batch_op(client: BaseClient, requests: Sequence[Request]) -> Op[list[SubResult]]:
+    """Send ``requests`` through ``POST /batch`` in chunks of ``batch_max_requests``.
+
+    4xx sub-responses are reported per item (Kinto does not roll the others back).
+    A 5xx rolls its whole chunk back: every item of that chunk and of the chunks
+    not sent yet is reported failed with that error.
+    """
+    from kintorm.client.batch import send_batch
+
+    info = yield from BaseClient.server_info.op(client)
+    limit = (info.get("settings") or {}).get("batch_max_requests") or len(requests) or 1
+    results: list[SubResult] = []
+    for start in range(0, len(requests), limit):
+        chunk = list(requests[start : start + limit])
+        try:
+            bodies = yield from send_batch(client._session, chunk, info, ignore_4xx=False)
+        except KintoBatchException as exc:
+            errors = {getattr(e, "index", -1) - start: e for e in exc.exceptions}
+            fatal = next((e for e in exc.exceptions if _status(e) >= 500), None)
+            if fatal is not None:
+                results += [SubResult(_status(fatal), None, fatal)] * (len(requests) - start)
+                return results
+            for i in range(len(chunk)):
+                body = exc.results[i] if i < len(exc.results) else None
+                error = errors.get(i)
+                results.append(SubResult(_status(error) if error else 200, body, error))
+            continue
+        except KintoException as exc:  # the whole POST /batch failed
+            results += [SubResult(_status(exc), None, exc)] * (len(requests) - start)
+            return results
+        results += [SubResult(200, body) for body in bodies]
+    return results
+
+
+def _status(exc: KintoException) -> int:
+    return int(getattr(exc.response, "status_code", 0) or 0)

@@ -1,0 +1,73 @@
+"""Outcomes of bulk operations (bulk_create, QuerySet.update, QuerySet.delete)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Generic, TypeVar
+
+import attrs
+
+from kintorm.client.exceptions import KintoException
+from kintorm.orm.exceptions import BulkError
+
+__all__ = ["BulkResult", "Outcome"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Outcome(Generic[T]):
+    """What happened to one item: ``ok``, its record ``id``, the ``instance`` (when
+    the operation has one) and the ``error`` that made it fail."""
+
+    id: str | None
+    ok: bool
+    instance: T | None = None
+    error: KintoException | None = None
+
+    @property
+    def status(self) -> int | None:
+        return getattr(self.error.response, "status_code", None) if self.error else None
+
+
+@attrs.frozen
+class BulkResult(Generic[T]):
+    """Every outcome, in the order of the items."""
+
+    outcomes: tuple[Outcome[T], ...]
+
+    @property
+    def succeeded(self) -> list[Outcome[T]]:
+        return [o for o in self.outcomes if o.ok]
+
+    @property
+    def failed(self) -> list[Outcome[T]]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def ids(self) -> list[str]:
+        """Ids of the items that succeeded."""
+        return [o.id for o in self.outcomes if o.ok and o.id is not None]
+
+    @property
+    def instances(self) -> list[T]:
+        return [o.instance for o in self.outcomes if o.ok and o.instance is not None]
+
+    def __len__(self) -> int:
+        return len(self.outcomes)
+
+    def __iter__(self) -> Iterator[Outcome[T]]:
+        return iter(self.outcomes)
+
+    def raise_for_failures(self, what: str = "bulk operation") -> BulkResult[T]:
+        """Raise BulkError naming each failed item; return self when none failed."""
+        failed = self.failed
+        if failed:
+            lines = [f"  {o.id}: {o.error}" for o in failed[:20]]
+            more = f"\n  ... and {len(failed) - 20} more" if len(failed) > 20 else ""
+            raise BulkError(
+                f"{what}: {len(failed)} of {len(self.outcomes)} item(s) failed "
+                f"(the others are done):\n" + "\n".join(lines) + more,
+                self,
+            )
+        return self

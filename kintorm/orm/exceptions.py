@@ -1,0 +1,121 @@
+"""Exceptions raised by the object mapper.
+
+The tree::
+
+    Exception
+     ├── ORMError                      anything the mapper refuses before or after a request
+     │    ├── FieldError                a field name the model does not declare (typo)
+     │    ├── UnsupportedQuery          a query Kinto cannot express (OR across fields, ...)
+     │    ├── DoesNotExist              get() found nothing (also ``Model.DoesNotExist``)
+     │    ├── MultipleObjectsReturned   get() found several
+     │    ├── ValidationError           a value the model or the server's schema rejects
+     │    └── BulkError                 some items of a bulk operation failed; ``.result``
+     └── KintoException (client)
+          ├── PermissionDenied          403 on a write: bucket/collection missing or not writable
+          └── PreconditionFailed (client)
+               └── ConflictError        412 on save()/delete(): ``.current``, ``.changes``
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kintorm.client.exceptions import KintoException, PreconditionFailed
+
+if TYPE_CHECKING:
+    from kintorm.orm.bulk import BulkResult
+
+__all__ = [
+    "BulkError",
+    "ConflictError",
+    "DoesNotExist",
+    "FieldError",
+    "MultipleObjectsReturned",
+    "ORMError",
+    "PermissionDenied",
+    "UnsupportedQuery",
+    "ValidationError",
+]
+
+
+class ORMError(Exception):
+    """Base of the mapper's own errors."""
+
+
+class FieldError(ORMError, AttributeError):
+    """A field name (in a filter, ordering, ``only()``...) that the model does not declare.
+
+    Kinto would silently match nothing, so the mapper refuses before sending anything.
+    """
+
+
+class UnsupportedQuery(ORMError):
+    """A query that Kinto's querystring cannot express; the message says why."""
+
+
+class DoesNotExist(ORMError, LookupError):
+    """``get()`` (or ``refresh()``) found no record."""
+
+
+class MultipleObjectsReturned(ORMError, LookupError):
+    """``get()`` found more than one record."""
+
+
+class ValidationError(ORMError, ValueError):
+    """A value the model (attrs/cattrs) or the server (a collection JSON schema) rejects.
+
+    ``field`` names the first offending field (dotted for nested ones) when known,
+    ``errors`` lists every message, ``response`` is the server's answer if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: list[str] | None = None,
+        response: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.errors = errors if errors is not None else [message]
+        self.response = response
+
+
+class BulkError(ORMError):
+    """Some items of a bulk operation failed; the others are done.
+
+    ``result`` is the :class:`~kintorm.orm.bulk.BulkResult` with every outcome.
+    """
+
+    def __init__(self, message: str, result: BulkResult[Any]) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class PermissionDenied(KintoException):
+    """A write was refused with 403: Kinto answers so both for a bucket that does not
+    exist and for one the user may not write to. The message names bucket and collection."""
+
+
+class ConflictError(PreconditionFailed):
+    """412 on a safe write: someone else changed (or deleted, or created) the record.
+
+    ``current`` is the server's version as a model instance (``None`` when the record
+    was deleted), ``local`` the instance being saved and ``changes`` the patch (or
+    the full document for a create) that was refused.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        exception: KintoException,
+        *,
+        current: Any = None,
+        local: Any = None,
+        changes: Any = None,
+    ) -> None:
+        super().__init__(message, exception, request=exception.request, response=exception.response)
+        self.current = current
+        self.local = local
+        self.changes = changes

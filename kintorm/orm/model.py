@@ -1,0 +1,161 @@
+"""``Record``: attrs model classes bound to a Kinto bucket and collection.
+
+::
+
+    class Todo(Record, bucket="blog", collection="todos"):
+        title: str
+        done: bool = False
+
+Subclassing makes an attrs class (``attrs.define(slots=False)``, seen by type
+checkers through ``dataclass_transform``); ``@attrs.define`` on top works too.
+Every record has the keyword-only fields ``id``, ``last_modified`` and
+``permissions``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, ClassVar, Self, dataclass_transform
+
+import attrs
+
+from kintorm.client.base import BaseClient
+from kintorm.client.patch import PatchType
+from kintorm.orm import exceptions
+from kintorm.orm.connection import run_sync
+from kintorm.orm.manager import ManagerDescriptor
+from kintorm.orm.persist import (
+    changed,
+    client_for,
+    delete_op,
+    history_op,
+    pending,
+    refresh_op,
+    save_op,
+)
+from kintorm.orm.state import Meta, Permissions, state, to_permissions
+from kintorm.orm.tracking import PatchMode
+
+if TYPE_CHECKING:
+    from kintorm.client.resources import JSONDict
+
+__all__ = ["Record"]
+
+
+@dataclass_transform(field_specifiers=(attrs.field,))
+class _ModelBase:
+    """Turns every subclass into an attrs class and records its binding."""
+
+    _meta: ClassVar[Meta]
+    if TYPE_CHECKING:
+        __attrs_attrs__: ClassVar[tuple[attrs.Attribute[Any], ...]]
+
+    def __init_subclass__(
+        cls,
+        *,
+        bucket: str | None = None,
+        collection: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__attrs_attrs__" in cls.__dict__:
+            return  # re-created by an @attrs.define on top: already done
+        if _ModelBase not in cls.__bases__:  # a model (not Record itself)
+            parent: Meta | None = getattr(cls, "_meta", None)
+            # The namespace of the class statement, to resolve string annotations of
+            # classes defined in functions or exec'd code (from __future__ import annotations).
+            frame = sys._getframe(1)
+            cls._meta = Meta(
+                bucket=bucket or (parent.bucket if parent else None),
+                collection=collection or cls.__name__.lower(),
+                client=parent.client if parent else None,
+                namespace=(frame.f_globals, dict(frame.f_locals)),
+            )
+            qualname = cls.__qualname__
+            for name in ("DoesNotExist", "MultipleObjectsReturned"):
+                base: type = getattr(exceptions, name)
+                setattr(cls, name, type(name, (base,), {"__qualname__": f"{qualname}.{name}"}))
+        # No generated __setattr__ (on_setattr hooks): it would stop an @attrs.define on
+        # top from working. Values are checked when saved, not when assigned.
+        attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)(cls)
+
+
+class Record(_ModelBase):
+    """Base class of models; see the module docstring."""
+
+    id: str | None = attrs.field(default=None, kw_only=True)
+    last_modified: int | None = attrs.field(default=None, kw_only=True)
+    permissions: dict[str, list[str]] = attrs.field(
+        factory=Permissions, kw_only=True, converter=to_permissions, eq=False
+    )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "permissions":
+            value = to_permissions(value)
+        object.__setattr__(self, name, value)
+
+    objects: ClassVar[ManagerDescriptor] = ManagerDescriptor()
+    DoesNotExist: ClassVar[type[exceptions.DoesNotExist]] = exceptions.DoesNotExist
+    MultipleObjectsReturned: ClassVar[type[exceptions.MultipleObjectsReturned]] = (
+        exceptions.MultipleObjectsReturned
+    )
+
+    # --- binding ------------------------------------------------------------------
+
+    @classmethod
+    def bind(cls, client: BaseClient | None) -> None:
+        """Use ``client`` for this model (and its subclasses without their own),
+        instead of the default client of ``connect()``; ``None`` unbinds."""
+        cls._meta.client = client
+
+    # --- change tracking ----------------------------------------------------------
+
+    @property
+    def is_dirty(self) -> bool:
+        """True when save() would send something (always for a new record)."""
+        return pending(self) is not None
+
+    @property
+    def changed_fields(self) -> set[str]:
+        """Names of the fields (and ``"permissions"``) changed since load or save."""
+        return changed(self)
+
+    def diff(self, patch: PatchMode = "auto") -> PatchType | None:
+        """The PATCH save() would send (a MergePatch or JSONPatch), None when unchanged;
+        for a new record, the whole document as a MergePatch."""
+        return pending(self, patch)
+
+    # --- persistence --------------------------------------------------------------
+
+    def save(self, *, patch: PatchMode = "auto", force: bool = False) -> Self:
+        """Create the record (``If-None-Match: *``) or send what changed (``If-Match``).
+
+        ``patch="json"`` sends a JSON-patch; by default a merge-patch, or a JSON-patch
+        where merge-patch cannot express the change. ``force=True`` skips the
+        precondition and overwrites. A 412 raises :class:`ConflictError`.
+        """
+        client = client_for(type(self), self)
+        run_sync(client, save_op(self, client, patch, force))
+        return self
+
+    def delete(self, *, force: bool = False) -> None:
+        """Delete the record (``If-Match`` on its ``last_modified`` unless ``force``)."""
+        client = client_for(type(self), self)
+        run_sync(client, delete_op(self, client, force))
+
+    def refresh(self) -> Self:
+        """Reload from the server, discarding local changes. Costs a 304 when the record
+        did not change (``If-None-Match``)."""
+        client = client_for(type(self), self)
+        run_sync(client, refresh_op(self, client))
+        return self
+
+    def history(self) -> list[JSONDict]:
+        """This record's entries in the bucket history (needs Kinto's history plugin)."""
+        client = client_for(type(self), self)
+        return run_sync(client, history_op(self, client))
+
+    @property
+    def extra_fields(self) -> dict[str, Any]:
+        """Fields the server has that the model does not declare (kept and written back)."""
+        return state(self).extras

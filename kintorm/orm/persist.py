@@ -1,0 +1,355 @@
+"""Records on the wire: documents, loading, and the save/delete/refresh operations.
+
+Every network action is an operation (a generator of effects) composed from the
+client's own operations, so the sync methods of ``Record`` and their future
+async twins run the same code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from kintorm.client.base import BaseClient
+from kintorm.client.endpoints import endpoint
+from kintorm.client.exceptions import CollectionNotFound, KintoException, PreconditionFailed
+from kintorm.client.patch import MergePatch, PatchType
+from kintorm.client.protocol import Op
+from kintorm.orm._requests import get_if_modified_op
+from kintorm.orm.connection import get_default_client
+from kintorm.orm.convert import structure_value, unstructure_value
+from kintorm.orm.exceptions import (
+    ConflictError,
+    DoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
+from kintorm.orm.state import (
+    DEFERRED,
+    data_fields,
+    normalize_permissions,
+    state,
+)
+from kintorm.orm.tracking import PatchMode, changed_keys, diff_documents
+
+if TYPE_CHECKING:
+    from kintorm.orm.model import Record
+
+M = TypeVar("M", bound="Record")
+JSONDict = dict[str, Any]
+
+__all__ = [
+    "client_for",
+    "delete_op",
+    "document",
+    "from_wire",
+    "location",
+    "refresh_op",
+    "save_op",
+]
+
+
+# --- where ---------------------------------------------------------------------
+
+
+def client_for(model: type[Record], instance: Record | None = None) -> BaseClient:
+    """The client of an instance, else of its model, else the default one."""
+    if instance is not None and state(instance).client is not None:
+        found = state(instance).client
+        assert found is not None
+        return found
+    return model._meta.client or get_default_client()
+
+
+def location(model: type[Record], client: BaseClient | None) -> tuple[str, str]:
+    bucket = model._meta.bucket or (client.bucket_name if client is not None else None)
+    if not bucket:
+        raise ValueError(
+            f"{model.__name__} has no bucket: give one (class {model.__name__}(Record, "
+            "bucket=...)) or use a client with a default bucket"
+        )
+    return bucket, model._meta.collection
+
+
+# --- documents -------------------------------------------------------------------
+
+
+def document(obj: Record) -> JSONDict:
+    """``{"data": {...}, "permissions": {...}}`` as it would be sent; ValidationError
+    naming the field when a value does not fit its type or is not JSON."""
+    data: JSONDict = dict(state(obj).extras)
+    for field in data_fields(type(obj)):
+        value = getattr(obj, field.name)
+        if value is DEFERRED:
+            continue
+        data[field.name] = unstructure_value(value, field.type, field.name)
+    return {"data": data, "permissions": normalize_permissions(obj.permissions)}
+
+
+def from_wire(
+    model: type[M],
+    data: JSONDict,
+    permissions: Any = None,
+    *,
+    partial: bool = False,
+    client: BaseClient | None = None,
+) -> M:
+    """An instance of ``model`` from a record's ``data`` (and ``permissions``).
+
+    With ``partial`` (a listing with ``_fields``), fields that did not come back are
+    left DEFERRED and are never sent back unless assigned.
+    """
+    kwargs: JSONDict = {}
+    errors: list[str] = []
+    first: str | None = None
+    names = set()
+    for field in data_fields(model):
+        names.add(field.name)
+        if not field.init:
+            continue
+        alias = field.alias or field.name
+        if field.name in data:
+            try:
+                kwargs[alias] = structure_value(data[field.name], field.type, field.name)
+            except ValidationError as exc:
+                errors += exc.errors
+                first = first or field.name
+        elif partial:
+            kwargs[alias] = DEFERRED
+        elif field.default is attrs.NOTHING:
+            errors.append(f"required field missing @ {field.name}")
+            first = first or field.name
+    if errors:
+        raise ValidationError(
+            f"record {data.get('id')!r} does not fit {model.__name__}: " + "; ".join(errors),
+            field=first,
+            errors=errors,
+        )
+    obj = model(
+        **kwargs,
+        id=data.get("id"),
+        last_modified=data.get("last_modified"),
+        permissions=permissions or {},
+    )
+    st = state(obj)
+    st.extras = {
+        k: v for k, v in data.items() if k not in names and k not in ("id", "last_modified")
+    }
+    st.client = client
+    st.remember(document(obj))
+    return obj
+
+
+def _apply(obj: Record, body: JSONDict, client: BaseClient) -> None:
+    """Make ``obj`` the server's version ``body`` (``{"data", "permissions"}``)."""
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise KintoException(f"expected a record, got {body!r}")
+    permissions = body.get("permissions")
+    if permissions is None:
+        permissions = obj.permissions
+    fresh = from_wire(type(obj), data, permissions, client=client)
+    for field in attrs.fields(type(obj)):
+        object.__setattr__(obj, field.name, getattr(fresh, field.name))
+    st, new = state(obj), state(fresh)
+    st.extras, st.snapshot, st.client = new.extras, new.snapshot, client
+
+
+# --- tracking --------------------------------------------------------------------
+
+
+def pending(obj: Record, mode: PatchMode = "auto") -> PatchType | None:
+    """What save() would send: a patch, the whole document of a new record, or None."""
+    doc = document(obj)
+    snapshot = state(obj).snapshot
+    if snapshot is None:
+        return MergePatch(data=doc["data"], permissions=doc["permissions"] or None)
+    return diff_documents(snapshot, doc, mode)
+
+
+def changed(obj: Record) -> set[str]:
+    snapshot = state(obj).snapshot
+    doc = document(obj)
+    if snapshot is None:
+        return set(doc["data"]) | ({"permissions"} if doc["permissions"] else set())
+    return changed_keys(snapshot, doc)
+
+
+# --- errors ----------------------------------------------------------------------
+
+
+def _status(exc: KintoException) -> int:
+    return int(getattr(exc.response, "status_code", 0) or 0)
+
+
+def _body(exc: KintoException) -> JSONDict:
+    try:
+        body = exc.response.json()
+    except Exception:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def translate(
+    exc: KintoException,
+    obj: Record,
+    bucket: str,
+    collection: str,
+    client: BaseClient,
+    *,
+    action: str,
+    changes: Any = None,
+) -> Exception:
+    """The mapper's exception for a failed write of ``obj``."""
+    model = type(obj)
+    what = f"{model.__name__} {obj.id!r}"
+    where = f"bucket {bucket!r}, collection {collection!r}"
+    status, body = _status(exc), _body(exc)
+    if isinstance(exc, PreconditionFailed):
+        existing = exc.existing
+        current = None
+        if existing is not None:
+            try:
+                current = from_wire(model, existing, client=client)
+            except ValidationError:
+                current = None
+        if action == "create":
+            message = f"{what} already exists in {where}"
+        elif existing is None:
+            message = f"{what} was deleted on the server since it was loaded"
+        else:
+            message = (
+                f"{what} was modified on the server since it was loaded "
+                f"(local last_modified {obj.last_modified}, "
+                f"server {existing.get('last_modified')}); see .current and .changes, "
+                "or save(force=True) to overwrite"
+            )
+        return ConflictError(message, exc, current=current, local=obj, changes=changes)
+    if status == 400:
+        details = body.get("details")
+        name = None
+        if isinstance(details, list) and details and isinstance(details[0], dict):
+            name = details[0].get("name")
+        message = body.get("message") or str(exc)
+        return ValidationError(
+            f"the server rejected {what}: {message}",
+            field=name,
+            errors=[str(message)],
+            response=exc.response,
+        )
+    if status == 403:
+        return PermissionDenied(
+            f"cannot {action} {what} in {where}: the bucket or collection does not exist, "
+            "or you are not allowed to write to it (403)",
+            exc,
+        )
+    if status == 404 and body.get("errno") == 111:
+        return CollectionNotFound(f"cannot {action} {what}: no {where} (404)", exc)
+    if status == 404 and action == "update":
+        message = f"{what} was deleted on the server since it was loaded"
+        return ConflictError(message, exc, current=None, local=obj, changes=changes)
+    if status == 404:
+        return DoesNotExist(f"{what} does not exist in {where}")
+    return exc
+
+
+# --- operations ------------------------------------------------------------------
+
+
+def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op[None]:
+    model = type(obj)
+    bucket, collection = location(model, client)
+    st = state(obj)
+    doc = document(obj)  # validates before anything is sent
+    if st.snapshot is None:
+        if obj.id is None:
+            obj.id = str(uuid.uuid4())  # a client id makes the create safe to retry
+        try:
+            body = yield from BaseClient.create_record.op(
+                client,
+                id=obj.id,
+                bucket=bucket,
+                collection=collection,
+                data=doc["data"],
+                permissions=doc["permissions"] or None,
+                safe=not force,
+            )
+        except KintoException as exc:
+            raise translate(
+                exc, obj, bucket, collection, client, action="create", changes=doc
+            ) from exc
+    else:
+        changes = diff_documents(st.snapshot, doc, mode)
+        if changes is None:
+            return
+        try:
+            body = yield from BaseClient.patch_record.op(
+                client,
+                id=obj.id,
+                bucket=bucket,
+                collection=collection,
+                changes=changes,
+                if_match=obj.last_modified,
+                safe=not force,
+            )
+        except KintoException as exc:
+            raise translate(
+                exc, obj, bucket, collection, client, action="update", changes=changes
+            ) from exc
+    _apply(obj, body, client)
+
+
+def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[None]:
+    if obj.id is None:
+        raise ValueError(f"cannot delete an unsaved {type(obj).__name__} (it has no id)")
+    bucket, collection = location(type(obj), client)
+    try:
+        yield from BaseClient.delete_record.op(
+            client,
+            id=obj.id,
+            bucket=bucket,
+            collection=collection,
+            if_match=obj.last_modified,
+            safe=not force,
+        )
+    except KintoException as exc:
+        raise translate(exc, obj, bucket, collection, client, action="delete") from exc
+    st = state(obj)
+    st.snapshot = None
+    obj.last_modified = None
+
+
+def refresh_op(obj: Record, client: BaseClient) -> Op[None]:
+    if obj.id is None:
+        raise ValueError(f"cannot refresh an unsaved {type(obj).__name__} (it has no id)")
+    model = type(obj)
+    bucket, collection = location(model, client)
+    st = state(obj)
+    complete = all(getattr(obj, f.name) is not DEFERRED for f in data_fields(model))
+    etag = obj.last_modified if st.snapshot is not None and complete else None
+    path = endpoint("record", bucket=bucket, collection=collection, id=obj.id)
+    try:
+        body = yield from get_if_modified_op(client, path, etag)
+    except KintoException as exc:
+        raise translate(exc, obj, bucket, collection, client, action="read") from exc
+    if body is None:  # 304: the snapshot is the server's version
+        assert st.snapshot is not None
+        snapshot = st.snapshot
+        data = {**snapshot["data"], "id": obj.id, "last_modified": obj.last_modified}
+        body = {"data": data, "permissions": snapshot["permissions"]}
+    _apply(obj, body, client)
+
+
+def history_op(obj: Record, client: BaseClient) -> Op[list[JSONDict]]:
+    bucket, collection = location(type(obj), client)
+    return (
+        yield from BaseClient.get_history.op(
+            client,
+            bucket=bucket,
+            resource_name="record",
+            collection_id=collection,
+            record_id=obj.id,
+        )
+    )

@@ -1,0 +1,181 @@
+"""Query sets against a real Kinto: laziness, paging, counting, get and friends."""
+
+from __future__ import annotations
+
+import pytest
+
+from kintorm import Client, FieldError
+
+from .conftest import Counter
+from .models import Author, Item, Priority
+
+
+@pytest.fixture
+def items(client: Client) -> list[Item]:
+    made = []
+    for i in range(12):
+        made.append(
+            Item(
+                title=f"item {i}",
+                n=i,
+                done=i % 2 == 0,
+                tags=["even" if i % 2 == 0 else "odd", f"t{i}"],
+                priority=Priority.HIGH if i < 3 else Priority.LOW,
+                author=Author(name="al" if i < 6 else "bo"),
+                id=f"i{i:02d}",
+            ).save()
+        )
+    return made
+
+
+def ids(records: object) -> list[str]:
+    return [r.id for r in records]  # type: ignore[attr-defined]
+
+
+def test_lazy_until_evaluated(items: list[Item], http: Counter) -> None:
+    http.reset()
+    qs = Item.objects.filter(done=True).exclude(n=4).order_by("n")
+    assert http.requests == []
+    assert ids(qs) == ["i00", "i02", "i06", "i08", "i10"]
+    assert len(http.requests) == 1
+    assert len(qs) == 5 and bool(qs) and qs[0].id == "i00"
+    assert len(http.requests) == 1  # cached
+
+
+def test_lookups(items: list[Item]) -> None:
+    def q(**kw: object) -> list[str]:
+        return sorted(ids(Item.objects.filter(**kw)))
+
+    assert q(n__gt=9) == ["i10", "i11"]
+    assert q(n__gte=10) == ["i10", "i11"]
+    assert q(n__lt=1) == ["i00"]
+    assert q(n__lte=1) == ["i00", "i01"]
+    assert len(q(n__ne=1)) == 11
+    assert q(id__in=["i01", "i03"]) == ["i01", "i03"]
+    assert q(n__in=[1, 3]) == ["i01", "i03"]
+    assert q(tags__contains=["odd", "t1"]) == ["i01"]
+    assert q(tags__contains_any=["t1", "t2"]) == ["i01", "i02"]
+    assert q(title__like="EM 1") == ["i01", "i10", "i11"]  # case-insensitive
+    assert q(title__startswith="item 1") == ["i01", "i10", "i11"]
+    assert q(author__name="bo", n__lt=8) == ["i06", "i07"]
+    assert q(priority=Priority.HIGH) == ["i00", "i01", "i02"]
+    assert q(due__isnull=False) == []
+    assert len(q(due__isnull=True)) == 12  # stored as null
+    assert len(q(due__exists=True)) == 12  # present (null counts)
+    assert q(meta__x__exists=True) == []
+    assert len(q(author__exists=True)) == 12
+    assert sorted(ids(Item.objects.exclude(n__in=list(range(10))))) == ["i10", "i11"]
+    assert sorted(ids(Item.objects.exclude(author__name="al").filter(n__lt=8))) == ["i06", "i07"]
+
+
+def test_string_that_looks_like_a_number(client: Client) -> None:
+    Item(title="2", id="s").save()
+    Item(title="x", n=2, id="n").save()
+    assert ids(Item.objects.filter(title="2")) == ["s"]
+
+
+def test_order_slicing_and_paging(items: list[Item], http: Counter) -> None:
+    http.reset()
+    page = list(Item.objects.order_by("-n")[:3])
+    assert ids(page) == ["i11", "i10", "i09"]
+    assert http.requests[0][1].endswith("_sort=-n&_limit=3")
+    assert ids(Item.objects.order_by("n")[2:5]) == ["i02", "i03", "i04"]
+    assert Item.objects.order_by("n")[7].id == "i07"
+    assert ids(Item.objects.order_by("n")[::5]) == ["i00", "i05", "i10"]
+    with pytest.raises(IndexError):
+        Item.objects.order_by("n")[50]
+
+
+def test_iterator_streams_pages(items: list[Item], http: Counter) -> None:
+    http.reset()
+    found = ids(Item.objects.order_by("n").iterator(page_size=5))
+    assert found == [f"i{i:02d}" for i in range(12)]
+    assert http.methods == ["GET", "GET", "GET"]  # 5 + 5 + 2, following Next-Page
+    http.reset()
+    assert ids(Item.objects.order_by("n")[1:8].iterator(page_size=3)) == [
+        f"i{i:02d}" for i in range(1, 8)
+    ]
+
+
+def test_count_is_a_head(items: list[Item], http: Counter) -> None:
+    http.reset()
+    assert Item.objects.filter(done=True).count() == 6
+    assert http.methods == ["HEAD"]
+    assert Item.objects.count() == 12
+    assert Item.objects.all()[:5].count() == 5
+    assert Item.objects.all()[10:20].count() == 2
+
+
+def test_exists_first_get(items: list[Item]) -> None:
+    assert Item.objects.filter(n=3).exists()
+    assert not Item.objects.filter(n=300).exists()
+    first = Item.objects.order_by("n").first()
+    assert first is not None and first.id == "i00"
+    assert Item.objects.filter(n=300).first() is None
+    assert Item.objects.get(n=4).id == "i04"
+    with pytest.raises(Item.DoesNotExist):
+        Item.objects.get(n=300)
+    with pytest.raises(Item.MultipleObjectsReturned):
+        Item.objects.get(done=True)
+    with pytest.raises(Item.DoesNotExist):
+        Item.objects.get(id="nope")
+
+
+def test_only_values_values_list(items: list[Item]) -> None:
+    qs = Item.objects.filter(n__lt=3).order_by("n")
+    assert qs.values("title") == [{"title": f"item {i}"} for i in range(3)]
+    assert qs.values_list("n", flat=True) == [0, 1, 2]
+    assert qs.values_list("id", "priority") == [
+        ("i00", Priority.HIGH),
+        ("i01", Priority.HIGH),
+        ("i02", Priority.HIGH),
+    ]
+    full = qs.values()[0]
+    assert full["title"] == "item 0" and full["id"] == "i00"
+    with pytest.raises(FieldError):
+        qs.values("nope")
+
+
+def test_create_get_or_create_update_or_create(client: Client) -> None:
+    made = Item.objects.create(title="new", id="c1")
+    assert made.last_modified
+    got, created = Item.objects.get_or_create(id="c1", defaults={"title": "x"})
+    assert not created and got.title == "new"
+    got, created = Item.objects.get_or_create(title="fresh", defaults={"n": 7})
+    assert created and got.n == 7 and got.title == "fresh"
+    updated, created = Item.objects.update_or_create(title="fresh", defaults={"n": 8})
+    assert not created and updated.n == 8
+    assert Item.objects.get(title="fresh").n == 8
+    _, created = Item.objects.update_or_create(title="other", defaults={"n": 1})
+    assert created
+
+
+def test_in_bulk(items: list[Item]) -> None:
+    found = Item.objects.in_bulk(["i01", "i05", "missing"])
+    assert sorted(found) == ["i01", "i05"]
+    assert found["i05"].n == 5
+
+
+def test_using_other_client(items: list[Item], client: Client) -> None:
+    other = client.clone(bucket=client.bucket_name)
+    assert Item.objects.using(other).count() == 12
+    Item.bind(other)
+    try:
+        assert Item.objects.count() == 12
+    finally:
+        Item.bind(None)
+
+
+def test_changes_include_deletions(items: list[Item]) -> None:
+    since = max(i.last_modified or 0 for i in items)
+    items[0].title = "changed"
+    items[0].save()
+    items[1].delete()
+    changes = list(Item.objects.changes(since=since))
+    assert [(c.id, c.deleted) for c in changes] == [("i00", False), ("i01", True)]
+    assert changes[0].record is not None and changes[0].record.title == "changed"
+    assert changes[1].record is None
+    assert len(list(Item.objects.changes())) == 12  # 11 records and one tombstone
+    # since() on a normal query skips tombstones
+    assert ids(Item.objects.since(since)) == ["i00"]
+    assert Item.objects.since(since).exists()
