@@ -6,11 +6,22 @@ step did what it says, non-zero otherwise.
 
 from __future__ import annotations
 
+import datetime
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from kintorm import Client, KintoException, MergePatch, PreconditionFailed
+import attrs
+
+from kintorm import (
+    Client,
+    ConflictError,
+    FieldError,
+    KintoException,
+    MergePatch,
+    PreconditionFailed,
+    Record,
+)
 from kintorm.server import KintoServer
 
 Step = Callable[[Client], str]
@@ -65,9 +76,74 @@ def _missing_bucket(client: Client) -> str:
 
 
 def _delete(client: Client) -> str:
-    tombstones = client.delete_records(done=False)
-    left = client.get_records()
-    return f"deleted {len(tombstones)} unfinished records; {len(left)} left"
+    unfinished = client.delete_records(done=False)
+    rest = client.delete_records()
+    return f"deleted the {len(unfinished)} unfinished records, then the {len(rest)} others"
+
+
+# --- the mapper ------------------------------------------------------------------
+
+
+class Todo(Record, collection="todos"):
+    """Bound to the demo client's bucket (through ``using``) and the ``todos`` collection."""
+
+    title: str
+    done: bool = False
+    tags: list[str] = attrs.field(factory=list)
+    due: datetime.date | None = None
+
+
+def _model_create(client: Client) -> str:
+    todos = Todo.objects.using(client)
+    todo = todos.create(title="write the docs", tags=["docs"], due=datetime.date(2026, 12, 1))
+    result = todos.bulk_create([Todo(title=f"chore {n}", done=n % 2 == 0) for n in range(10)])
+    short_id = str(todo.id)[:8]
+    return f"Todo {short_id} saved (If-None-Match: *), bulk_create {len(result)} in one batch"
+
+
+def _model_query(client: Client) -> str:
+    todos = Todo.objects.using(client)
+    open_chores = todos.filter(done=False, title__startswith="chore").order_by("title")
+    titles = [t.title for t in open_chores[:3]]
+    return f"{open_chores.count()} open chores (HEAD, no records downloaded); first 3: {titles}"
+
+
+def _model_partial_save(client: Client) -> str:
+    todo = Todo.objects.using(client).get(title="write the docs")
+    todo.tags.append("urgent")
+    patch = todo.diff()
+    todo.save()
+    body = patch.body if patch is not None else None
+    return f"changed a nested list: {type(patch).__name__} {body} sent with If-Match"
+
+
+def _model_conflict(client: Client) -> str:
+    todos = Todo.objects.using(client)
+    mine = todos.get(title="write the docs")
+    theirs = todos.get(title="write the docs")
+    theirs.done = True
+    theirs.save()
+    mine.title = "write the docs, twice"
+    try:
+        mine.save()
+    except ConflictError as exc:
+        server = exc.current
+        mine.refresh()
+        mine.title = "write the docs, twice"
+        mine.save()
+        return (
+            f"conflict caught (server had done={server.done if server else None}); "
+            f"refreshed and saved: title={mine.title!r}, done={mine.done}"
+        )
+    raise AssertionError("the stale save was accepted")
+
+
+def _model_bad_input(client: Client) -> str:
+    try:
+        Todo.objects.using(client).filter(titel="typo")
+    except FieldError as exc:
+        return f"typo in a filter refused before any request: {str(exc)[:48]}..."
+    raise AssertionError("a typoed field was accepted")
 
 
 STEPS: list[tuple[str, Step]] = [
@@ -79,6 +155,11 @@ STEPS: list[tuple[str, Step]] = [
     ("conflict", _conflict),
     ("errors", _missing_bucket),
     ("delete", _delete),
+    ("model", _model_create),
+    ("query", _model_query),
+    ("save", _model_partial_save),
+    ("conflict", _model_conflict),
+    ("typo", _model_bad_input),
 ]
 
 

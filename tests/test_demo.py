@@ -19,4 +19,10 @@ def test_demo_runs_every_step(kinto_server: KintoServer, kinto_bucket: str) -> N
     assert [line.split("]")[0].strip("[ ") for line in lines[1:]] == [name for name, _ in STEPS]
     assert "pages of [25, 25, 10]" in lines[3]
     assert "412" in lines[6]
-    assert "deleted 39 unfinished records; 21 left" in lines[-1]
+    by_step = dict(zip([name for name, _ in STEPS], lines[1:], strict=True))
+    assert "deleted the 39 unfinished records, then the 21 others" in lines[8]
+    assert "bulk_create 10" in by_step["model"]
+    assert "5 open chores" in by_step["query"]
+    assert "MergePatch {'data': {'tags': ['docs', 'urgent']}}" in by_step["save"]
+    assert "done=True" in lines[-2] and "twice" in lines[-2]
+    assert "no field 'titel'" in lines[-1]
