@@ -46,10 +46,19 @@ def _sub_request(request: Request) -> dict[str, Any]:
     return sub
 
 
+def _is_sub_response(sub: object) -> bool:
+    """A sub-response as Kinto sends it: an int status, headers as an object."""
+    return (
+        isinstance(sub, dict)
+        and type(sub.get("status")) is int
+        and isinstance(sub.get("headers", {}), dict)
+    )
+
+
 def _check_responses(response: Response, count: int) -> list[dict[str, Any]]:
     body = response.json()
     subs = body.get("responses") if isinstance(body, dict) else None
-    if not isinstance(subs, list) or len(subs) != count:
+    if not isinstance(subs, list) or len(subs) != count or not all(map(_is_sub_response, subs)):
         raise MalformedResponse(
             f"a batch of {count} requests got {preview(response.text)!r}",
             request=response.request,

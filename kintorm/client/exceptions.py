@@ -40,8 +40,12 @@ class KintoException(Exception):
 
     ``request`` is the :class:`~kintorm.client.protocol.Request` that was sent and
     ``response`` the :class:`~kintorm.client.protocol.Response` (``status_code``,
-    ``headers``, ``json()``) when the server answered.
+    ``headers``, ``json()``) when the server answered. ``maybe_applied`` is true
+    when an earlier attempt of this request (or this one) may have been applied
+    although its answer was lost (a reset, a timeout, a body cut short, a 502/504).
     """
+
+    maybe_applied: bool = False
 
     def __init__(
         self,

@@ -37,8 +37,12 @@ T = TypeVar("T")
 
 JSON_CONTENT_TYPE = "application/json"
 RETRYABLE_STATUSES = frozenset({409, 429, *range(500, 600)})
-#: Methods that can be re-sent after a lost response without doing the work twice.
+#: Methods that can be re-sent after a lost response without doing the work twice
+#: (and PATCH guarded by If-Match: a replay of an applied patch gets 412).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+#: Statuses of a proxy in front of Kinto that may have forwarded the request:
+#: the write may have been applied although its answer was lost.
+UNCERTAIN_STATUSES = frozenset({502, 504})
 #: Exception class per status; anything else >= 400 is a plain KintoException.
 ERROR_CLASSES: Mapping[int, type[KintoException]] = {412: PreconditionFailed}
 BODY_PREVIEW_CHARS = 200
@@ -160,8 +164,13 @@ def _json_default(value: object) -> str:
 
 
 def encode_json(payload: Any) -> bytes:
-    """JSON bytes; dates become ISO-8601 strings; anything else unknown raises TypeError."""
-    return json.dumps(payload, default=_json_default, separators=(",", ":")).encode()
+    """JSON bytes; dates become ISO-8601 strings; anything else unknown raises TypeError,
+    NaN and infinities ValueError."""
+    try:
+        text = json.dumps(payload, default=_json_default, separators=(",", ":"), allow_nan=False)
+    except ValueError as exc:  # NaN and infinities: not JSON, Kinto would answer 400
+        raise ValueError(f"cannot send as JSON: {exc}") from None
+    return text.encode()
 
 
 def encode_param(key: str, value: Any) -> str:
@@ -257,7 +266,11 @@ def _observe(session: Session, response: Response) -> None:
 
 
 def error_for(response: Response, request: Request) -> KintoException:
-    """The exception for a 4xx/5xx response, naming the server's message."""
+    """The exception for a 4xx/5xx response, naming the server's message.
+
+    A body that is not Kinto's JSON error gives MalformedResponse, except for a
+    412, whose status alone says what happened (a truncated 412 is still a 412).
+    """
     try:
         body = json.loads(response.content)
     except ValueError:
@@ -269,8 +282,36 @@ def error_for(response: Response, request: Request) -> KintoException:
         cls = ERROR_CLASSES.get(response.status_code, KintoException)
     else:
         detail = f"non-JSON body: {preview(response.text)!r}"
-        cls = MalformedResponse
+        cls = ERROR_CLASSES.get(response.status_code, MalformedResponse)
+        if response.status_code == 413:  # from the HTTP server in front of Kinto
+            detail = f"the request body is over the server's limit: {preview(response.text)!r}"
+            cls = KintoException
     return cls(detail, request=request, response=response)
+
+
+def is_idempotent(request: Request) -> bool:
+    """Whether ``request`` may be re-sent after a lost response without doing the work
+    twice: GET/HEAD/PUT/DELETE, and a PATCH guarded by ``If-Match``."""
+    if request.method in IDEMPOTENT_METHODS:
+        return True
+    return request.method == "PATCH" and "If-Match" in Headers(request.headers)
+
+
+def _garbled(response: Response) -> bool:
+    """A 2xx announcing JSON whose body does not parse: cut short on its way back."""
+    if not 200 <= response.status_code < 300 or not response.content:
+        return False
+    content_type = response.headers.get("Content-Type")
+    if content_type is None:
+        if response.content.lstrip()[:1] not in (b"{", b"["):
+            return False
+    elif "json" not in content_type:
+        return False
+    try:
+        json.loads(response.content)
+    except ValueError:
+        return True
+    return False
 
 
 def send(session: Session, request: Request, *, ok: frozenset[int] = frozenset()) -> Op[Response]:
@@ -278,8 +319,15 @@ def send(session: Session, request: Request, *, ok: frozenset[int] = frozenset()
 
     Returns the response when its status is < 400 or in ``ok``; raises the
     mapped KintoException otherwise.
+
+    A lost response (no response, a 2xx whose JSON body is cut short, a proxy's
+    502/504) is retried when the request is idempotent (:func:`is_idempotent`).
+    The earlier attempt may have been applied: the error of a later attempt
+    then has ``maybe_applied`` set, so the caller can recognise its own write
+    (a create replayed gets 412, a delete replayed gets 404).
     """
     attempts = session.retry + 1
+    uncertain = False
     for attempt in range(attempts):
         wait = session.backoff_until - time.monotonic()
         if wait > 0:
@@ -291,16 +339,34 @@ def send(session: Session, request: Request, *, ok: frozenset[int] = frozenset()
         outcome = yield request
         last = attempt == attempts - 1
         if isinstance(outcome, TransportError):
-            if last or request.method not in IDEMPOTENT_METHODS:
+            if last or not is_idempotent(request):
+                outcome.maybe_applied = uncertain or request.method not in ("GET", "HEAD")
                 raise outcome
+            uncertain = True
             yield Sleep(_retry_delay(session, None, attempt))
             continue
         response: Response = attrs.evolve(outcome, request=request)
         _observe(session, response)
+        if _garbled(response):
+            if last or not is_idempotent(request):
+                garbled = MalformedResponse(
+                    f"a {response.status_code} response whose body was cut short: "
+                    f"{preview(response.text)!r}; the request may have been applied",
+                    request=request,
+                    response=response,
+                )
+                garbled.maybe_applied = request.method not in ("GET", "HEAD")
+                raise garbled
+            uncertain = True
+            yield Sleep(_retry_delay(session, None, attempt))
+            continue
         if response.status_code < 400 or response.status_code in ok:
             return response
         if last or response.status_code not in RETRYABLE_STATUSES:
-            raise error_for(response, request)
+            error = error_for(response, request)
+            error.maybe_applied = uncertain
+            raise error
+        uncertain = uncertain or response.status_code in UNCERTAIN_STATUSES
         yield Sleep(_retry_delay(session, response, attempt))
     raise AssertionError("unreachable")  # pragma: no cover
 

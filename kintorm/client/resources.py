@@ -156,7 +156,41 @@ class Verbs:
         request = Request(
             method, path, headers={**headers, "Content-Type": content_type}, body=body
         )
-        return (yield from self._json(request))
+        try:
+            return (yield from self._json(request))
+        except PreconditionFailed as exc:
+            if not exc.maybe_applied:
+                raise
+            return (yield from self._replayed(exc, request))
+
+    def _replayed(self, error: PreconditionFailed, request: Request) -> Op[JSONDict]:
+        """A write re-sent after a lost answer got 412: was it our earlier attempt?
+
+        The object is read back (with its permissions) and returned when it holds
+        what ``request`` sent; otherwise ``error`` is raised. A JSON Patch cannot be
+        checked this way: the error then says that the write may have been applied.
+        """
+        check = _applied_check(request)
+        if check is None:
+            raise PreconditionFailed(
+                f"{error.message}; an earlier attempt of this JSON Patch may have been "
+                "applied (its answer was lost) and a JSON Patch cannot be checked against "
+                "the stored object: reload it and check before re-applying",
+                request=error.request,
+                response=error.response,
+            ) from error
+        try:
+            current = yield from self._json(Request("GET", request.path))
+        except KintoException:
+            raise error from None
+        if not check(current):
+            raise error
+        logger.info(
+            "%s %s: an earlier attempt was applied (its answer was lost)",
+            request.method,
+            request.path,
+        )
+        return current
 
     def _create(
         self,
@@ -218,7 +252,14 @@ class Verbs:
     ) -> Op[JSONDict | None]:
         request = Request("DELETE", path, headers=self._if_match(safe, if_match=if_match))
         absent = KINDS[kind].absent_statuses if if_exists else frozenset()
-        response = yield from self._send(request, ok=absent)
+        try:
+            response = yield from self._send(request, ok=absent)
+        except KintoException as exc:
+            if not (exc.maybe_applied and getattr(exc.response, "status_code", 0) == 404):
+                raise
+            # a replayed DELETE: the earlier attempt, whose answer was lost, deleted it
+            logger.info("DELETE %s: an earlier attempt was applied (its answer was lost)", path)
+            return {"id": path.rsplit("/", 1)[-1], "deleted": True}
         if response.status_code in absent:
             return None
         data: JSONDict = _data(response)
@@ -243,6 +284,75 @@ class Verbs:
         if self._recorder is not None:
             yield from self._send(request)
         return (yield from collect(paginate(self._session, request, pages=pages)))
+
+
+# --- recognising one's own write after a lost answer ------------------------------
+
+_IGNORED = frozenset({"id", "last_modified"})
+
+
+def _has_principals(stored: Any, sent: Any, *, clears: bool = False) -> bool:
+    """Every principal sent is in the stored permissions (Kinto adds the writer to
+    ``write``); with ``clears``, a ``None`` list (merge-patch) means emptied."""
+    if not sent:
+        return True
+    stored = stored if isinstance(stored, dict) else {}
+    for perm, principals in sent.items():
+        have = stored.get(perm) or []
+        if principals is None:
+            if clears and have:
+                return False
+            continue
+        if not set(principals) <= set(have):
+            return False
+    return True
+
+
+def _merged(target: Any, patch: Any) -> Any:
+    """RFC 7396: ``patch`` applied to ``target``."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merged(result.get(key), value)
+    return result
+
+
+def _applied_check(request: Request) -> Callable[[JSONDict], bool] | None:
+    """A test telling whether an object read back holds what ``request`` wrote;
+    None for a JSON Patch, which cannot be checked."""
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    content_type = headers.get("content-type", JSON_CONTENT_TYPE)
+    if "json-patch" in content_type:
+        return None
+    body = request.json() or {}
+    sent = body.get("data") if isinstance(body, dict) else None
+    sent = sent if isinstance(sent, dict) else {}
+    perms = body.get("permissions") if isinstance(body, dict) else None
+    merge = "merge-patch" in content_type
+    exact = request.method == "PUT" and headers.get("if-none-match") != "*"
+
+    def check(current: JSONDict) -> bool:
+        stored = current.get("data")
+        if not isinstance(stored, dict):
+            return False
+        if not _has_principals(current.get("permissions"), perms, clears=merge):
+            return False
+        if exact:  # an update (PUT): the same data
+            return _strip(stored) == _strip(sent)
+        if merge:  # the patch changes nothing any more
+            return bool(_merged(stored, sent) == stored)
+        # a create (every field sent, as sent) or a basic patch (a shallow merge)
+        return all(k in stored and stored[k] == v for k, v in sent.items() if k not in _IGNORED)
+
+    return check
+
+
+def _strip(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in _IGNORED}
 
 
 def _data(response: Response, expected: Callable[..., Any] = dict) -> Any:
