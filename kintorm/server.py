@@ -81,6 +81,8 @@ _PLUGINS = (
     "kinto.plugins.accounts",
     "kinto.plugins.history",
     "kinto.plugins.flush",
+    # makes If-Match / If-None-Match writes atomic (stock Kinto can lose updates)
+    "kintorm.kinto_plugin",
 )
 _BASE_SETTINGS = {
     "multiauth.policies": "account",
@@ -145,7 +147,10 @@ class KintoServer:
         host: str = "127.0.0.1",
         attachments: bool | None = None,
         startup_timeout: float = 30.0,
+        server_options: Mapping[str, str] | None = None,
     ) -> None:
+        """``settings`` go to Kinto (``[app:main]``); ``server_options`` to waitress
+        (``[server:main]``, one process only), e.g. ``max_request_body_size``."""
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         if workers > 1 and not storage_url:
@@ -157,6 +162,7 @@ class KintoServer:
             attachments = importlib.util.find_spec("kinto_attachment") is not None
         self.storage_url = storage_url
         self.settings = dict(settings or {})
+        self.server_options = dict(server_options or {})
         self.workers = workers
         self.host = host
         self.port = port
@@ -327,6 +333,7 @@ class KintoServer:
             "use = egg:waitress#main",
             f"host = {self.host}",
             f"port = {self._bound_port}",
+            *(f"{k} = {v}" for k, v in self.server_options.items()),
             "",
             "[app:main]",
             "use = egg:kinto",
