@@ -1,13 +1,14 @@
 """Client capabilities the mapper needs beyond ``BaseClient``'s public verbs.
 
 Each function is an operation (a generator of effects, see
-``kintorm.client.protocol``) built on the client's ``_send``; the sync client
-runs it with ``client._run(op)``, an async client would await the same call.
+``kintorm.client.protocol``) built on the client's ``_send``, or an action
+(``kintorm.orm.drive``) when it fans out independent requests; ``run_sync`` and
+``run_async`` run the same generator on either kind of client.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -17,8 +18,16 @@ from kintorm.client.exceptions import KintoBatchException, KintoException, Malfo
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Effect, Emit, Op, Request, paginate, quote_etag
 from kintorm.client.resources import JSONDict
+from kintorm.orm.drive import CONCURRENCY, Action, Fanout
 
-__all__ = ["SubResult", "batch_op", "count_op", "get_if_modified_op", "records_stream"]
+__all__ = [
+    "SubResult",
+    "batch_op",
+    "count_op",
+    "each_item",
+    "get_if_modified_op",
+    "records_stream",
+]
 
 
 def count_op(client: BaseClient, path: str, params: tuple[tuple[str, str], ...]) -> Op[int]:
@@ -47,9 +56,11 @@ def get_if_modified_op(client: BaseClient, path: str, etag: Any) -> Op[JSONDict 
     return body
 
 
-def records_stream(client: BaseClient, request: Request, stop: int | None = None) -> Stream:
+def records_stream(
+    client: BaseClient, request: Request, start: int = 0, stop: int | None = None
+) -> Stream:
     """Emit the pages of a listing (tombstones included), following ``Next-Page``,
-    and stop once ``stop`` items were emitted."""
+    without its first ``start`` items, and stop once ``stop`` items were listed."""
     pages: Generator[Effect, Any, None] = paginate(client._session, request)
     seen = 0
     outcome: Any = None
@@ -62,12 +73,29 @@ def records_stream(client: BaseClient, request: Request, stop: int | None = None
             page: list[Any] = effect.value
             if stop is not None:
                 page = page[: stop - seen]
+            skip = max(0, start - seen)
             seen += len(page)
-            yield Emit(page)
+            yield Emit(page[skip:])
             outcome = None
             if stop is not None and seen >= stop:
                 pages.close()
                 return
+        else:
+            outcome = yield effect
+
+
+def each_item(pages: Stream, convert: Callable[[list[Any]], Iterable[Any]]) -> Stream:
+    """Emit, one by one, the items ``convert`` makes of each page that ``pages`` emits."""
+    outcome: Any = None
+    while True:
+        try:
+            effect = pages.send(outcome)
+        except StopIteration:
+            return
+        if isinstance(effect, Emit):
+            outcome = None
+            for item in convert(effect.value):
+                yield Emit(item)
         else:
             outcome = yield effect
 
@@ -81,38 +109,63 @@ class SubResult:
     error: KintoException | None = None
 
 
-def batch_op(client: BaseClient, requests: Sequence[Request]) -> Op[list[SubResult]]:
-    """Send ``requests`` through ``POST /batch`` in chunks of ``batch_max_requests``.
+def batch_op(
+    client: BaseClient, requests: Sequence[Request], *, limit: int = CONCURRENCY
+) -> Action[list[SubResult]]:
+    """Send ``requests`` through ``POST /batch`` in chunks of ``batch_max_requests``,
+    the chunks as a fan-out (concurrent, ``limit`` at a time, on an async client).
 
     4xx sub-responses are reported per item (Kinto does not roll the others back).
-    A 5xx rolls its whole chunk back: every item of that chunk and of the chunks
-    not sent yet is reported failed with that error.
+    A 5xx rolls its whole chunk back: every item of that chunk, and of the chunks
+    not sent yet, is reported failed with that error.
     """
+    info = yield from BaseClient.server_info.op(client)
+    size = (info.get("settings") or {}).get("batch_max_requests") or len(requests) or 1
+    fatal = _Fatal()
+    chunks = [
+        _chunk_op(client, list(requests[start : start + size]), info, fatal)
+        for start in range(0, len(requests), size)
+    ]
+    per_chunk: list[list[SubResult]] = yield Fanout(chunks, limit)
+    return [result for results in per_chunk for result in results]
+
+
+@attrs.define
+class _Fatal:
+    """The error that stopped a batch: chunks not sent yet fail with it."""
+
+    error: KintoException | None = None
+
+
+def _chunk_op(
+    client: BaseClient,
+    chunk: list[Request],
+    info: dict[str, Any],
+    fatal: _Fatal,
+) -> Op[list[SubResult]]:
+    """One ``POST /batch`` through ``send_batch`` (which re-sends what was rolled back)."""
     from kintorm.client.batch import send_batch
 
-    info = yield from BaseClient.server_info.op(client)
-    limit = (info.get("settings") or {}).get("batch_max_requests") or len(requests) or 1
-    results: list[SubResult] = []
-    for start in range(0, len(requests), limit):
-        chunk = list(requests[start : start + limit])
-        try:
-            bodies = yield from send_batch(client._session, chunk, info, ignore_4xx=False)
-        except KintoBatchException as exc:
-            errors = {getattr(e, "index", -1) - start: e for e in exc.exceptions}
-            fatal = next((e for e in exc.exceptions if _status(e) >= 500), None)
-            if fatal is not None:
-                results += [SubResult(_status(fatal), None, fatal)] * (len(requests) - start)
-                return results
-            for i in range(len(chunk)):
-                body = exc.results[i] if i < len(exc.results) else None
-                error = errors.get(i)
-                results.append(SubResult(_status(error) if error else 200, body, error))
-            continue
-        except KintoException as exc:  # the whole POST /batch failed
-            results += [SubResult(_status(exc), None, exc)] * (len(requests) - start)
-            return results
-        results += [SubResult(200, body) for body in bodies]
-    return results
+    if fatal.error is not None:
+        return [SubResult(_status(fatal.error), None, fatal.error)] * len(chunk)
+    try:
+        bodies = yield from send_batch(client._session, chunk, info, ignore_4xx=False)
+    except KintoBatchException as exc:
+        errors = {getattr(e, "index", -1): e for e in exc.exceptions}  # index in chunk
+        stop = next((e for e in exc.exceptions if _status(e) >= 500), None)
+        if stop is not None:
+            fatal.error = stop
+            return [SubResult(_status(stop), None, stop)] * len(chunk)
+        results = []
+        for i in range(len(chunk)):
+            body = exc.results[i] if i < len(exc.results) else None
+            error = errors.get(i)
+            results.append(SubResult(_status(error) if error else 200, body, error))
+        return results
+    except KintoException as exc:  # the whole POST /batch failed
+        fatal.error = exc
+        return [SubResult(_status(exc), None, exc)] * len(chunk)
+    return [SubResult(200, body) for body in bodies]
 
 
 def _status(exc: KintoException) -> int:

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from kintorm.client.base import BaseClient
-from kintorm.client.operation import Stream, SyncDriver
-from kintorm.client.protocol import Op
 from kintorm.client.sync import Client
+from kintorm.orm.drive import run_sync, stream_sync
 
 __all__ = ["connect", "disconnect", "get_default_client", "run_sync", "stream_sync"]
-
-T = TypeVar("T")
 
 _default: BaseClient | None = None
 
 
-def connect(server_url: str | None = None, /, *, client: Any = None, **kwargs: Any) -> Client:
+C = TypeVar("C", bound=BaseClient)
+
+
+@overload
+def connect(server_url: str, /, **kwargs: Any) -> Client: ...
+@overload
+def connect(*, client: C) -> C: ...
+def connect(server_url: str | None = None, /, *, client: Any = None, **kwargs: Any) -> Any:
     """Make the default client of every model without one of its own, and return it.
 
     ``connect("http://localhost:8888/v1", auth=("alice", "s3cret"), bucket="blog")``
     takes the arguments of :class:`~kintorm.Client`; ``connect(client=existing)``
-    installs a client you built.
+    installs a client you built (an ``AsyncClient`` for the ``a``-prefixed calls).
     """
     global _default
     if client is None:
@@ -32,7 +35,7 @@ def connect(server_url: str | None = None, /, *, client: Any = None, **kwargs: A
     elif server_url is not None or kwargs:
         raise ValueError("connect(client=...) takes no other argument")
     _default = client
-    return client  # type: ignore[no-any-return]
+    return client
 
 
 def disconnect() -> None:
@@ -48,23 +51,3 @@ def get_default_client() -> BaseClient:
             "with Model.bind(client), or use Model.objects.using(client)"
         )
     return _default
-
-
-def stream_sync(client: BaseClient, stream: Stream) -> Iterator[Any]:
-    """Run a page stream on a synchronous client: an iterator of pages."""
-    if not isinstance(client, SyncDriver):
-        stream.close()
-        raise TypeError(
-            f"{type(client).__name__} is asynchronous: use 'async for' and the a-prefixed twins"
-        )
-    return client._stream(stream)
-
-
-def run_sync(client: BaseClient, op: Op[T]) -> T:
-    """Run an operation on a synchronous client."""
-    if not isinstance(client, SyncDriver):
-        op.close()
-        raise TypeError(
-            f"{type(client).__name__} is asynchronous: use the awaited twins (asave, aget, ...)"
-        )
-    return client._run(op)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from kintorm.client.base import BaseClient
+from kintorm.orm.conflicts import DEFAULT_ATTEMPTS, update_with_retry_op
+from kintorm.orm.connection import run_sync
 from kintorm.orm.query import QuerySet
 
 if TYPE_CHECKING:
@@ -21,6 +25,23 @@ class Manager(QuerySet[M]):
 
     def __repr__(self) -> str:
         return f"<Manager {self.model.__name__}>"
+
+    def using(self, client: BaseClient) -> Manager[M]:
+        """The manager on another client (server, user or bucket)."""
+        return Manager(self.model, self.spec, client)
+
+    def update_with_retry(
+        self, id: str, fn: Callable[[M], Any], *, attempts: int = DEFAULT_ATTEMPTS
+    ) -> M:
+        """Load record ``id``, call ``fn(record)`` to change it, save it (``If-Match``);
+        when someone else saved it meanwhile (412), load it again and call ``fn`` again,
+        up to ``attempts`` times (then ConflictError). Returns the saved record.
+
+        ``fn`` must compute its change from the record it is given (it may run
+        several times): ``lambda c: setattr(c, "value", c.value + 1)``.
+        """
+        client = self._resolve_client()
+        return run_sync(client, update_with_retry_op(self.model, client, id, fn, attempts))
 
 
 class ManagerDescriptor:

@@ -15,14 +15,16 @@ Every record has the keyword-only fields ``id``, ``last_modified`` and
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar, Self, dataclass_transform
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, dataclass_transform
 
 import attrs
 
 from kintorm.client.base import BaseClient
 from kintorm.client.patch import PatchType
 from kintorm.orm import exceptions
-from kintorm.orm.connection import run_sync
+from kintorm.orm.conflicts import save_merging_op
+from kintorm.orm.drive import Action, run_async, run_sync
 from kintorm.orm.manager import ManagerDescriptor
 from kintorm.orm.persist import (
     changed,
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
     from kintorm.client.resources import JSONDict
 
 __all__ = ["Record"]
+
+T = TypeVar("T")
+OnConflict = Literal["raise", "merge"]
 
 
 @dataclass_transform(field_specifiers=(attrs.field,))
@@ -126,36 +131,80 @@ class Record(_ModelBase):
         return pending(self, patch)
 
     # --- persistence --------------------------------------------------------------
+    # Each method and its ``a``-prefixed twin run the same action (kintorm.orm.persist)
+    # on the record's client, sync or async.
 
-    def save(self, *, patch: PatchMode = "auto", force: bool = False) -> Self:
+    def _sync(self, name: str, make: Callable[..., Action[T]], *args: Any) -> T:
+        client = client_for(type(self), self)
+        noun = type(self).__name__.lower()
+        return run_sync(client, make(self, client, *args), f"{name}()", f"await {noun}.a{name}()")
+
+    async def _async(self, name: str, make: Callable[..., Action[T]], *args: Any) -> T:
+        client = client_for(type(self), self)
+        noun = type(self).__name__.lower()
+        return await run_async(client, make(self, client, *args), f"a{name}()", f"{noun}.{name}()")
+
+    def save(
+        self, *, patch: PatchMode = "auto", force: bool = False, on_conflict: OnConflict = "raise"
+    ) -> Self:
         """Create the record (``If-None-Match: *``) or send what changed (``If-Match``).
 
         ``patch="json"`` sends a JSON-patch; by default a merge-patch, or a JSON-patch
         where merge-patch cannot express the change. ``force=True`` skips the
-        precondition and overwrites. A 412 raises :class:`ConflictError`.
+        precondition and overwrites. A 412 raises :class:`ConflictError`, unless
+        ``on_conflict="merge"``: then the record is reloaded and the local changes
+        are re-applied on top of the server's version when they touch other fields
+        than the server's changes (ConflictError when a field changed on both sides).
         """
-        client = client_for(type(self), self)
-        run_sync(client, save_op(self, client, patch, force))
+        self._sync("save", _save_action, patch, force, on_conflict)
+        return self
+
+    async def asave(
+        self, *, patch: PatchMode = "auto", force: bool = False, on_conflict: OnConflict = "raise"
+    ) -> Self:
+        """``await record.asave()``: save(), on an AsyncClient."""
+        await self._async("save", _save_action, patch, force, on_conflict)
         return self
 
     def delete(self, *, force: bool = False) -> None:
         """Delete the record (``If-Match`` on its ``last_modified`` unless ``force``)."""
-        client = client_for(type(self), self)
-        run_sync(client, delete_op(self, client, force))
+        self._sync("delete", delete_op, force)
+
+    async def adelete(self, *, force: bool = False) -> None:
+        """``await record.adelete()``: delete(), on an AsyncClient."""
+        await self._async("delete", delete_op, force)
 
     def refresh(self) -> Self:
         """Reload from the server, discarding local changes. Costs a 304 when the record
         did not change (``If-None-Match``)."""
-        client = client_for(type(self), self)
-        run_sync(client, refresh_op(self, client))
+        self._sync("refresh", refresh_op)
+        return self
+
+    async def arefresh(self) -> Self:
+        """``await record.arefresh()``: refresh(), on an AsyncClient."""
+        await self._async("refresh", refresh_op)
         return self
 
     def history(self) -> list[JSONDict]:
         """This record's entries in the bucket history (needs Kinto's history plugin)."""
-        client = client_for(type(self), self)
-        return run_sync(client, history_op(self, client))
+        return self._sync("history", history_op)
+
+    async def ahistory(self) -> list[JSONDict]:
+        """``await record.ahistory()``: history(), on an AsyncClient."""
+        return await self._async("history", history_op)
 
     @property
     def extra_fields(self) -> dict[str, Any]:
         """Fields the server has that the model does not declare (kept and written back)."""
         return state(self).extras
+
+
+def _save_action(
+    obj: Record, client: BaseClient, patch: PatchMode, force: bool, on_conflict: OnConflict
+) -> Action[None]:
+    """save_op, or save_merging_op for ``on_conflict="merge"`` (kintorm.orm.conflicts)."""
+    if on_conflict not in ("raise", "merge"):
+        raise ValueError(f"on_conflict must be 'raise' or 'merge', not {on_conflict!r}")
+    if on_conflict == "merge" and not force:
+        return save_merging_op(obj, client, patch)
+    return save_op(obj, client, patch, force)

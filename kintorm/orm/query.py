@@ -2,13 +2,23 @@
 
 A :class:`QuerySet` only holds a :class:`QuerySpec`. :func:`compile_query` turns a
 spec into the ``(method, path, params)`` of a Kinto request without any I/O;
-evaluation goes through the client's operations.
+evaluation goes through the client's operations. Each evaluating method builds an
+action (``_*_op``) that its sync form and its ``a``-prefixed twin (``count`` /
+``acount``) run through ``kintorm.orm.drive``.
 """
 
 from __future__ import annotations
 
 import collections.abc
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, get_args, get_origin
 
 import attrs
@@ -16,6 +26,7 @@ import attrs
 from kintorm.client.base import BaseClient
 from kintorm.client.endpoints import endpoint
 from kintorm.client.exceptions import KintoException
+from kintorm.client.operation import Stream
 from kintorm.client.protocol import (
     JSON_CONTENT_TYPE,
     Op,
@@ -24,10 +35,18 @@ from kintorm.client.protocol import (
     encode_json,
     quote_etag,
 )
-from kintorm.orm._requests import batch_op, count_op, records_stream
+from kintorm.orm._requests import batch_op, count_op, each_item, records_stream
 from kintorm.orm.bulk import BulkResult, Outcome
-from kintorm.orm.connection import run_sync, stream_sync
 from kintorm.orm.convert import converter, unstructure_value
+from kintorm.orm.drive import (
+    CONCURRENCY,
+    Action,
+    Fanout,
+    run_async,
+    run_sync,
+    stream_async,
+    stream_sync,
+)
 from kintorm.orm.exceptions import (
     ConflictError,
     DoesNotExist,
@@ -44,6 +63,7 @@ if TYPE_CHECKING:
 __all__ = ["Change", "CompiledRequest", "QuerySet", "QuerySpec", "compile_query"]
 
 M = TypeVar("M", bound="Record")
+T = TypeVar("T")
 Params = tuple[tuple[str, str], ...]
 
 #: how many ids go in one in_id filter (URLs stay short)
@@ -351,6 +371,19 @@ class QuerySet(Generic[M]):
         except Exception:
             return f"<QuerySet {self.model.__name__}>"
 
+    # --- running --------------------------------------------------------------------
+    # Every evaluation is an action (a generator, see kintorm.orm.drive) built by a
+    # ``_*_op`` method; the public method and its ``a``-prefixed twin hand the same
+    # action to the sync or the async driver.
+
+    def _sync(self, name: str, make: Callable[..., Action[T]], *args: Any) -> T:
+        client = self._resolve_client()
+        return run_sync(client, make(client, *args), f"{name}()", f"await qs.a{name}()")
+
+    async def _async(self, name: str, make: Callable[..., Action[T]], *args: Any) -> T:
+        client = self._resolve_client()
+        return await run_async(client, make(client, *args), f"a{name}()", f"qs.{name}()")
+
     # --- evaluating -----------------------------------------------------------------
 
     def _instances(self, raw: Iterable[dict[str, Any]], client: BaseClient) -> Iterator[M]:
@@ -360,22 +393,40 @@ class QuerySet(Generic[M]):
                 continue  # a tombstone (filters on last_modified return them)
             yield from_wire(self.model, item, partial=partial, client=client)
 
-    def _raw_stream(self, client: BaseClient, page_size: int | None = None) -> Any:
+    def _raw_stream(self, client: BaseClient, page_size: int | None = None) -> Stream:
         compiled = compile_query(self.spec, self._path(client), "GET", page_size=page_size)
-        return records_stream(client, compiled.request(), stop=self.spec.stop)
+        return records_stream(client, compiled.request(), self.spec.start, self.spec.stop)
 
     def _fetch_op(self, client: BaseClient) -> Op[list[M]]:
         raw = yield from collect(self._raw_stream(client))
-        return list(self._instances(raw[self.spec.start :], client))
+        return list(self._instances(raw, client))
+
+    def _results_op(self, client: BaseClient) -> Op[list[M]]:
+        """The records, fetched once and cached."""
+        if self._cache is None:
+            self._cache = yield from self._fetch_op(client)
+        return self._cache
 
     def _fetch(self) -> list[M]:
-        if self._cache is None:
-            client = self._resolve_client()
-            self._cache = run_sync(client, self._fetch_op(client))
-        return self._cache
+        if self._cache is not None:  # also after 'async for'
+            return self._cache
+        client = self._resolve_client()
+        return run_sync(
+            client,
+            self._results_op(client),
+            "iterating a query set (for, list(), len(), bool())",
+            "'async for' ([x async for x in qs])",
+        )
 
     def __iter__(self) -> Iterator[M]:
         return iter(self._fetch())
+
+    async def __aiter__(self) -> AsyncIterator[M]:
+        """``async for record in qs``: the records, fetched once (every page) and cached."""
+        client = self._resolve_client()
+        records = await run_async(client, self._results_op(client), "'async for'", "a plain 'for'")
+        for record in records:
+            yield record
 
     def __len__(self) -> int:
         return len(self._fetch())
@@ -383,42 +434,56 @@ class QuerySet(Generic[M]):
     def __bool__(self) -> bool:
         return bool(self._fetch())
 
+    def _instance_stream(self, client: BaseClient, page_size: int | None) -> Stream:
+        """Emit each record, page after page (``_limit=page_size``)."""
+        pages = self._raw_stream(client, page_size)
+        return each_item(pages, lambda page: self._instances(page, client))
+
     def iterator(self, page_size: int | None = None) -> Iterator[M]:
         """Stream the records page by page (``_limit=page_size``), caching nothing."""
         client = self._resolve_client()
-        skip = self.spec.start
-        pages = stream_sync(client, self._raw_stream(client, page_size))
-        for page in pages:
-            if skip:
-                taken, page = page[:skip], page[skip:]
-                skip -= len(taken)
-            yield from self._instances(page, client)
+        stream = self._instance_stream(client, page_size)
+        return stream_sync(client, stream, "iterator()", "'async for x in qs.aiterator()'")
 
-    def count(self) -> int:
-        """The number of matching records, from a HEAD request (``Total-Objects``);
-        no record is downloaded."""
+    def aiterator(self, page_size: int | None = None) -> AsyncIterator[M]:
+        """``async for record in qs.aiterator(page_size)``: iterator(), on an AsyncClient."""
+        client = self._resolve_client()
+        stream = self._instance_stream(client, page_size)
+        return stream_async(client, stream, "aiterator()", "'for x in qs.iterator()'")
+
+    def _count_op(self, client: BaseClient) -> Op[int]:
         if self._cache is not None:
             return len(self._cache)
-        client = self._resolve_client()
         compiled = compile_query(self.spec, self._path(client), "HEAD")
-        total = run_sync(client, count_op(client, compiled.path, compiled.params))
+        total = yield from count_op(client, compiled.path, compiled.params)
         if self.spec.stop is not None:
             total = min(total, self.spec.stop)
         return max(0, total - self.spec.start)
 
-    def exists(self) -> bool:
+    def count(self) -> int:
+        """The number of matching records, from a HEAD request (``Total-Objects``);
+        no record is downloaded."""
+        return self._sync("count", self._count_op)
+
+    def _exists_op(self, client: BaseClient) -> Op[bool]:
         if self._cache is not None:
             return bool(self._cache)
         if self.spec.since is not None or self.spec.before is not None:
-            return self.count() > 0  # listings would include tombstones
-        return bool(list(self.only("id")._slice(0, 1)))
+            return (yield from self._count_op(client)) > 0  # listings include tombstones
+        return bool((yield from self.only("id")._slice(0, 1)._fetch_op(client)))
+
+    def exists(self) -> bool:
+        return self._sync("exists", self._exists_op)
+
+    def _first_op(self, client: BaseClient) -> Op[M | None]:
+        if self._cache is not None:
+            return self._cache[0] if self._cache else None
+        found = yield from self._slice(0, 1)._fetch_op(client)
+        return found[0] if found else None
 
     def first(self) -> M | None:
         """The first record in this query set's order (``-last_modified`` by default)."""
-        if self._cache is not None:
-            return self._cache[0] if self._cache else None
-        found = list(self._slice(0, 1))
-        return found[0] if found else None
+        return self._sync("first", self._first_op)
 
     def _direct_id(self) -> str | None:
         """The id when this query set is exactly ``id=<x>`` (a single-object GET)."""
@@ -433,7 +498,9 @@ class QuerySet(Generic[M]):
         decoded = converter.structure(__import__("json").loads(value), str)
         return str(decoded)
 
-    def _get_op(self, client: BaseClient) -> Op[M]:
+    def _get_op(self, client: BaseClient, lookups: Mapping[str, Any] | None = None) -> Op[M]:
+        if lookups:
+            return (yield from self.filter(**lookups)._get_op(client))
         record_id = self._direct_id()
         if record_id is not None:
             bucket, collection = location(self.model, client)
@@ -461,9 +528,35 @@ class QuerySet(Generic[M]):
     def get(self, **lookups: Any) -> M:
         """The one record matching; DoesNotExist / MultipleObjectsReturned otherwise.
         ``get(id=...)`` alone is a single-object GET (which also returns permissions)."""
-        qs = self.filter(**lookups) if lookups else self
-        client = qs._resolve_client()
-        return run_sync(client, qs._get_op(client))
+        return self._sync("get", self._get_op, lookups)
+
+    def _values_op(self, client: BaseClient, fields: tuple[str, ...]) -> Op[list[dict[str, Any]]]:
+        qs = self.only(*fields) if fields else self
+        names = list(fields) or [
+            "id",
+            "last_modified",
+            *(f.name for f in data_fields(self.model)),
+        ]
+        records = yield from qs._results_op(client)
+        return [{name: getattr(obj, name) for name in names} for obj in records]
+
+    def values(self, *fields: str) -> list[dict[str, Any]]:
+        """Dicts of field values (``_fields`` when fields are named)."""
+        return self._sync("values", self._values_op, fields)
+
+    def _values_list_op(
+        self, client: BaseClient, fields: tuple[str, ...], flat: bool
+    ) -> Op[list[Any]]:
+        if flat and len(fields) != 1:
+            raise TypeError("values_list(flat=True) takes exactly one field")
+        rows = yield from self._values_op(client, fields)
+        if flat:
+            return [row[fields[0]] for row in rows]
+        return [tuple(row.values()) for row in rows]
+
+    def values_list(self, *fields: str, flat: bool = False) -> list[Any]:
+        """Tuples of field values, or single values with ``flat=True`` (one field)."""
+        return self._sync("values_list", self._values_list_op, fields, flat)
 
     # --- writing --------------------------------------------------------------------
 
@@ -471,12 +564,14 @@ class QuerySet(Generic[M]):
         state(obj).client = client
         return obj
 
+    def _create_op(self, client: BaseClient, fields: Mapping[str, Any]) -> Op[M]:
+        obj = self._bind(self.model(**fields), client)
+        yield from save_op(obj, client, "auto", False)
+        return obj
+
     def create(self, **fields: Any) -> M:
         """Make and save a record (``If-None-Match: *``)."""
-        client = self._resolve_client()
-        obj = self._bind(self.model(**fields), client)
-        run_sync(client, save_op(obj, client, "auto", False))
-        return obj
+        return self._sync("create", self._create_op, fields)
 
     @staticmethod
     def _exact(lookups: Mapping[str, Any]) -> dict[str, Any]:
@@ -489,77 +584,83 @@ class QuerySet(Generic[M]):
                 values[parts[0]] = value
         return values
 
+    def _get_or_create_op(
+        self, client: BaseClient, defaults: Mapping[str, Any] | None, lookups: Mapping[str, Any]
+    ) -> Op[tuple[M, bool]]:
+        try:
+            return (yield from self._get_op(client, lookups)), False
+        except DoesNotExist:
+            pass
+        try:
+            fields = {**self._exact(lookups), **(defaults or {})}
+            return (yield from self._create_op(client, fields)), True
+        except ConflictError:  # created meanwhile by someone else (same id)
+            return (yield from self._get_op(client, lookups)), False
+
     def get_or_create(
         self, defaults: Mapping[str, Any] | None = None, **lookups: Any
     ) -> tuple[M, bool]:
         """``(record, created)``: the record matching ``lookups``, or a new one made of
         the exact lookups and ``defaults``."""
+        return self._sync("get_or_create", self._get_or_create_op, defaults, lookups)
+
+    def _update_or_create_op(
+        self, client: BaseClient, defaults: Mapping[str, Any] | None, lookups: Mapping[str, Any]
+    ) -> Op[tuple[M, bool]]:
         try:
-            return self.get(**lookups), False
+            obj = yield from self._get_op(client, lookups)
         except DoesNotExist:
-            pass
-        try:
-            return self.create(**{**self._exact(lookups), **(defaults or {})}), True
-        except ConflictError:  # created meanwhile by someone else (same id)
-            return self.get(**lookups), False
+            fields = {**self._exact(lookups), **(defaults or {})}
+            return (yield from self._create_op(client, fields)), True
+        for key, value in (defaults or {}).items():
+            setattr(obj, key, value)
+        yield from save_op(obj, client, "auto", False)
+        return obj, False
 
     def update_or_create(
         self, defaults: Mapping[str, Any] | None = None, **lookups: Any
     ) -> tuple[M, bool]:
         """``(record, created)``: the matching record updated with ``defaults``, or a new one."""
-        try:
-            obj = self.get(**lookups)
-        except DoesNotExist:
-            return self.create(**{**self._exact(lookups), **(defaults or {})}), True
-        for key, value in (defaults or {}).items():
-            setattr(obj, key, value)
-        obj.save()
-        return obj, False
+        return self._sync("update_or_create", self._update_or_create_op, defaults, lookups)
+
+    def _in_bulk_op(self, client: BaseClient, ids: Iterable[str]) -> Action[dict[str, M]]:
+        wanted = list(dict.fromkeys(ids))
+        chunks = [
+            wanted[start : start + IN_BULK_CHUNK] for start in range(0, len(wanted), IN_BULK_CHUNK)
+        ]
+        found: list[list[M]] = yield Fanout(
+            [self.filter(id__in=c)._fetch_op(client) for c in chunks]
+        )
+        return {obj.id: obj for objs in found for obj in objs if obj.id is not None}
 
     def in_bulk(self, ids: Iterable[str]) -> dict[str, M]:
-        """``{id: record}`` for the given ids that exist (``in_id`` filters)."""
-        wanted = list(dict.fromkeys(ids))
-        found: dict[str, M] = {}
-        for start in range(0, len(wanted), IN_BULK_CHUNK):
-            chunk = wanted[start : start + IN_BULK_CHUNK]
-            for obj in self.filter(id__in=chunk):
-                assert obj.id is not None
-                found[obj.id] = obj
-        return found
+        """``{id: record}`` for the given ids that exist (``in_id`` filters, 100 ids
+        each, concurrent on an AsyncClient)."""
+        return self._sync("in_bulk", self._in_bulk_op, ids)
 
-    def values(self, *fields: str) -> list[dict[str, Any]]:
-        """Dicts of field values (``_fields`` when fields are named)."""
-        qs = self.only(*fields) if fields else self
-        names = list(fields) or [
-            "id",
-            "last_modified",
-            *(f.name for f in data_fields(self.model)),
-        ]
-        return [{name: getattr(obj, name) for name in names} for obj in qs]
-
-    def values_list(self, *fields: str, flat: bool = False) -> list[Any]:
-        """Tuples of field values, or single values with ``flat=True`` (one field)."""
-        if flat and len(fields) != 1:
-            raise TypeError("values_list(flat=True) takes exactly one field")
-        rows = self.values(*fields)
-        if flat:
-            return [row[fields[0]] for row in rows]
-        return [tuple(row.values()) for row in rows]
+    def _delete_op(self, client: BaseClient) -> Op[BulkResult[M]]:
+        bucket, collection = location(self.model, client)
+        compiled = compile_query(self.spec, self._path(client), "DELETE")
+        tombstones = yield from BaseClient.delete_records.op(
+            client, bucket=bucket, collection=collection, **_any(dict(compiled.params))
+        )
+        return BulkResult(tuple(Outcome(t.get("id"), True) for t in tombstones))
 
     def delete(self) -> BulkResult[M]:
         """Delete every matching record with one filtered DELETE (Kinto pages it);
         the result lists the deleted ids."""
         self._not_sliced("delete")
-        client = self._resolve_client()
-        bucket, collection = location(self.model, client)
-        compiled = compile_query(self.spec, self._path(client), "DELETE")
-        tombstones = run_sync(
-            client,
-            BaseClient.delete_records.op(
-                client, bucket=bucket, collection=collection, **_any(dict(compiled.params))
-            ),
-        )
-        return BulkResult(tuple(Outcome(t.get("id"), True) for t in tombstones))
+        return self._sync("delete", self._delete_op)
+
+    def _update_data(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The wire values of ``changes``, checked before anything is sent."""
+        fields = {f.name: f for f in data_fields(self.model)}
+        data = {}
+        for key, value in changes.items():
+            if key not in fields:
+                raise FieldError(f"{self.model.__name__} has no field {key!r} to update")
+            data[key] = unstructure_value(value, fields[key].type, key)
+        return data
 
     def update(self, *, raise_on_error: bool = True, **changes: Any) -> BulkResult[M]:
         """Set ``changes`` on every matching record: the matching ids are listed, then
@@ -568,23 +669,17 @@ class QuerySet(Generic[M]):
         A record changed or deleted meanwhile fails alone; BulkError names the failed
         ones (the others are done) unless ``raise_on_error=False``.
         """
-        fields = {f.name: f for f in data_fields(self.model)}
-        data = {}
-        for key, value in changes.items():
-            if key not in fields:
-                raise FieldError(f"{self.model.__name__} has no field {key!r} to update")
-            data[key] = unstructure_value(value, fields[key].type, key)
-        client = self._resolve_client()
-        return run_sync(client, self._update_op(client, data, raise_on_error))
+        data = self._update_data(changes)
+        return self._sync("update", self._update_op, data, raise_on_error, CONCURRENCY)
 
     def _update_op(
-        self, client: BaseClient, data: dict[str, Any], raise_on_error: bool
-    ) -> Op[BulkResult[M]]:
+        self, client: BaseClient, data: dict[str, Any], raise_on_error: bool, concurrency: int
+    ) -> Action[BulkResult[M]]:
         bucket, collection = location(self.model, client)
         targets = yield from collect(
             self.only("id")._raw_stream(client)  # id and last_modified come back
         )
-        targets = [t for t in targets[self.spec.start :] if not t.get("deleted")]
+        targets = [t for t in targets if not t.get("deleted")]
         if not data or not targets:
             return BulkResult(tuple(Outcome(t["id"], True) for t in targets))
         body = encode_json({"data": data})
@@ -600,7 +695,7 @@ class QuerySet(Generic[M]):
             )
             for t in targets
         ]
-        results = yield from batch_op(client, requests)
+        results = yield from batch_op(client, requests, limit=concurrency)
         outcomes = tuple(
             Outcome[M](t["id"], r.error is None, error=r.error)
             for t, r in zip(targets, results, strict=True)
@@ -613,12 +708,13 @@ class QuerySet(Generic[M]):
         server's ``batch_max_requests``). Every value is checked before anything is
         sent. Kinto does not roll back the others when one fails: BulkError names the
         failed ones unless ``raise_on_error=False``."""
-        client = self._resolve_client()
-        return run_sync(client, self._bulk_create_op(client, list(objs), raise_on_error))
+        return self._sync(
+            "bulk_create", self._bulk_create_op, list(objs), raise_on_error, CONCURRENCY
+        )
 
     def _bulk_create_op(
-        self, client: BaseClient, objs: list[M], raise_on_error: bool
-    ) -> Op[BulkResult[M]]:
+        self, client: BaseClient, objs: list[M], raise_on_error: bool, concurrency: int
+    ) -> Action[BulkResult[M]]:
         import uuid
 
         bucket, collection = location(self.model, client)
@@ -638,7 +734,9 @@ class QuerySet(Generic[M]):
                     body=encode_json(payload),
                 )
             )
-        results = yield from batch_op(client, requests) if requests else _nothing()
+        results = (
+            yield from batch_op(client, requests, limit=concurrency) if requests else _nothing()
+        )
         outcomes = []
         for obj, doc, result in zip(objs, documents, results, strict=True):
             if result.error is None and isinstance(result.body, dict):
@@ -659,19 +757,84 @@ class QuerySet(Generic[M]):
 
     # --- changes --------------------------------------------------------------------
 
+    def _change(self, item: dict[str, Any], client: BaseClient) -> Change[M]:
+        record = None
+        if not item.get("deleted"):
+            partial = self.spec.fields is not None
+            record = from_wire(self.model, item, partial=partial, client=client)
+        return Change(item["id"], item["last_modified"], record is None, record)
+
+    def _changes_query(self, since: int) -> tuple[BaseClient, Stream]:
+        qs = self._clone(since=int(since), sort=("last_modified",))
+        client = qs._resolve_client()
+        pages = qs._raw_stream(client)
+        return client, each_item(pages, lambda page: (qs._change(item, client) for item in page))
+
     def changes(self, since: int = 0) -> Iterator[Change[M]]:
         """Every change after ``since`` in ``last_modified`` order, deletions included
         (Kinto's tombstones). Data filters of this query set drop tombstones."""
-        qs = self._clone(since=int(since), sort=("last_modified",))
-        client = qs._resolve_client()
-        partial = qs.spec.fields is not None
-        for page in stream_sync(client, qs._raw_stream(client)):
-            for item in page:
-                if item.get("deleted"):
-                    yield Change(item["id"], item["last_modified"], True, None)
-                else:
-                    record = from_wire(self.model, item, partial=partial, client=client)
-                    yield Change(item["id"], item["last_modified"], False, record)
+        return stream_sync(
+            *self._changes_query(since), "changes()", "'async for c in qs.achanges()'"
+        )
+
+    def achanges(self, since: int = 0) -> AsyncIterator[Change[M]]:
+        """``async for change in qs.achanges(since)``: changes(), on an AsyncClient."""
+        return stream_async(*self._changes_query(since), "achanges()", "'for c in qs.changes()'")
+
+    # --- async twins: the same actions, awaited on an AsyncClient ---------------------
+
+    async def acount(self) -> int:
+        return await self._async("count", self._count_op)
+
+    async def aexists(self) -> bool:
+        return await self._async("exists", self._exists_op)
+
+    async def afirst(self) -> M | None:
+        return await self._async("first", self._first_op)
+
+    async def aget(self, **lookups: Any) -> M:
+        return await self._async("get", self._get_op, lookups)
+
+    async def avalues(self, *fields: str) -> list[dict[str, Any]]:
+        return await self._async("values", self._values_op, fields)
+
+    async def avalues_list(self, *fields: str, flat: bool = False) -> list[Any]:
+        return await self._async("values_list", self._values_list_op, fields, flat)
+
+    async def acreate(self, **fields: Any) -> M:
+        return await self._async("create", self._create_op, fields)
+
+    async def aget_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **lookups: Any
+    ) -> tuple[M, bool]:
+        return await self._async("get_or_create", self._get_or_create_op, defaults, lookups)
+
+    async def aupdate_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **lookups: Any
+    ) -> tuple[M, bool]:
+        return await self._async("update_or_create", self._update_or_create_op, defaults, lookups)
+
+    async def ain_bulk(self, ids: Iterable[str]) -> dict[str, M]:
+        return await self._async("in_bulk", self._in_bulk_op, ids)
+
+    async def adelete(self) -> BulkResult[M]:
+        self._not_sliced("delete")
+        return await self._async("delete", self._delete_op)
+
+    async def aupdate(
+        self, *, raise_on_error: bool = True, concurrency: int = CONCURRENCY, **changes: Any
+    ) -> BulkResult[M]:
+        """update(), its batch chunks sent ``concurrency`` at a time."""
+        data = self._update_data(changes)
+        return await self._async("update", self._update_op, data, raise_on_error, concurrency)
+
+    async def abulk_create(
+        self, objs: Sequence[M], *, raise_on_error: bool = True, concurrency: int = CONCURRENCY
+    ) -> BulkResult[M]:
+        """bulk_create(), its batch chunks sent ``concurrency`` at a time."""
+        return await self._async(
+            "bulk_create", self._bulk_create_op, list(objs), raise_on_error, concurrency
+        )
 
 
 def _any(params: dict[str, str]) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""Query sets against a real Kinto: laziness, paging, counting, get and friends."""
+"""Query sets against a real Kinto: laziness, paging, counting, get and friends.
+
+Every test taking ``orm`` runs twice: with the sync methods and with their
+awaited twins on an AsyncClient (see conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,25 +9,25 @@ import pytest
 
 from kintorm import Client, FieldError
 
-from .conftest import Counter
+from .conftest import ORM, Counter
 from .models import Author, Item, Priority
 
 
 @pytest.fixture
 def items(client: Client) -> list[Item]:
-    made = []
-    for i in range(12):
-        made.append(
-            Item(
-                title=f"item {i}",
-                n=i,
-                done=i % 2 == 0,
-                tags=["even" if i % 2 == 0 else "odd", f"t{i}"],
-                priority=Priority.HIGH if i < 3 else Priority.LOW,
-                author=Author(name="al" if i < 6 else "bo"),
-                id=f"i{i:02d}",
-            ).save()
+    made = [
+        Item(
+            title=f"item {i}",
+            n=i,
+            done=i % 2 == 0,
+            tags=["even" if i % 2 == 0 else "odd", f"t{i}"],
+            priority=Priority.HIGH if i < 3 else Priority.LOW,
+            author=Author(name="al" if i < 6 else "bo"),
+            id=f"i{i:02d}",
         )
+        for i in range(12)
+    ]
+    Item.objects.using(client).bulk_create(made)
     return made
 
 
@@ -32,19 +35,21 @@ def ids(records: object) -> list[str]:
     return [r.id for r in records]  # type: ignore[attr-defined]
 
 
-def test_lazy_until_evaluated(items: list[Item], http: Counter) -> None:
+def test_lazy_until_evaluated(items: list[Item], http: Counter, orm: ORM) -> None:
     http.reset()
     qs = Item.objects.filter(done=True).exclude(n=4).order_by("n")
     assert http.requests == []
-    assert ids(qs) == ["i00", "i02", "i06", "i08", "i10"]
+    assert ids(orm(qs)) == ["i00", "i02", "i06", "i08", "i10"]
     assert len(http.requests) == 1
-    assert len(qs) == 5 and bool(qs) and qs[0].id == "i00"
+    assert len(qs) == 5 and bool(qs) and qs[0].id == "i00"  # from the cache, in both modes
+    assert ids(orm(qs)) == ["i00", "i02", "i06", "i08", "i10"]
+    assert orm(qs).count() == 5 and orm(qs).exists() and orm(qs).first().id == "i00"
     assert len(http.requests) == 1  # cached
 
 
-def test_lookups(items: list[Item]) -> None:
+def test_lookups(items: list[Item], orm: ORM) -> None:
     def q(**kw: object) -> list[str]:
-        return sorted(ids(Item.objects.filter(**kw)))
+        return sorted(ids(orm(Item.objects.filter(**kw))))
 
     assert q(n__gt=9) == ["i10", "i11"]
     assert q(n__gte=10) == ["i10", "i11"]
@@ -64,65 +69,85 @@ def test_lookups(items: list[Item]) -> None:
     assert len(q(due__exists=True)) == 12  # present (null counts)
     assert q(meta__x__exists=True) == []
     assert len(q(author__exists=True)) == 12
-    assert sorted(ids(Item.objects.exclude(n__in=list(range(10))))) == ["i10", "i11"]
-    assert sorted(ids(Item.objects.exclude(author__name="al").filter(n__lt=8))) == ["i06", "i07"]
+    assert sorted(ids(orm(Item.objects.exclude(n__in=list(range(10)))))) == ["i10", "i11"]
+    excluded = Item.objects.exclude(author__name="al").filter(n__lt=8)
+    assert sorted(ids(orm(excluded))) == ["i06", "i07"]
 
 
-def test_string_that_looks_like_a_number(client: Client) -> None:
-    Item(title="2", id="s").save()
-    Item(title="x", n=2, id="n").save()
-    assert ids(Item.objects.filter(title="2")) == ["s"]
+def test_string_that_looks_like_a_number(orm: ORM) -> None:
+    orm(Item(title="2", id="s")).save()
+    orm(Item(title="x", n=2, id="n")).save()
+    assert ids(orm(Item.objects.filter(title="2"))) == ["s"]
 
 
-def test_order_slicing_and_paging(items: list[Item], http: Counter) -> None:
+def test_order_slicing_and_paging(items: list[Item], http: Counter, orm: ORM) -> None:
     http.reset()
-    page = list(Item.objects.order_by("-n")[:3])
+    page = list(orm(Item.objects.order_by("-n"))[:3])
     assert ids(page) == ["i11", "i10", "i09"]
     assert http.requests[0][1].endswith("_sort=-n&_limit=3")
-    assert ids(Item.objects.order_by("n")[2:5]) == ["i02", "i03", "i04"]
+    assert ids(orm(Item.objects.order_by("n"))[2:5]) == ["i02", "i03", "i04"]
+    assert orm(Item.objects.order_by("n"))[7:8].first().id == "i07"
+    assert orm(Item.objects.order_by("n"))[50:51].first() is None
+
+
+def test_indexing_and_steps_are_sync(items: list[Item]) -> None:
     assert Item.objects.order_by("n")[7].id == "i07"
     assert ids(Item.objects.order_by("n")[::5]) == ["i00", "i05", "i10"]
     with pytest.raises(IndexError):
         Item.objects.order_by("n")[50]
 
 
-def test_iterator_streams_pages(items: list[Item], http: Counter) -> None:
+def test_iterator_streams_pages(items: list[Item], http: Counter, orm: ORM) -> None:
     http.reset()
-    found = ids(Item.objects.order_by("n").iterator(page_size=5))
+    found = ids(orm(Item.objects.order_by("n")).iterator(page_size=5))
     assert found == [f"i{i:02d}" for i in range(12)]
     assert http.methods == ["GET", "GET", "GET"]  # 5 + 5 + 2, following Next-Page
     http.reset()
-    assert ids(Item.objects.order_by("n")[1:8].iterator(page_size=3)) == [
+    assert ids(orm(Item.objects.order_by("n")[1:8]).iterator(page_size=3)) == [
         f"i{i:02d}" for i in range(1, 8)
     ]
+    assert http.methods == ["GET", "GET", "GET"]  # 3 + 3 + 2 (the slice stops the last)
 
 
-def test_count_is_a_head(items: list[Item], http: Counter) -> None:
+def test_iteration_follows_next_page(paged: ORM) -> None:
+    """``for`` / ``async for`` on a server that pages by 3: every page is fetched."""
+    Item.objects.using(paged.raw).bulk_create(
+        [Item(title="x", n=i, id=f"p{i:02d}") for i in range(10)]
+    )
+    http = Counter(paged.client)
+    everything = [f"p{i:02d}" for i in range(10)]
+    assert ids(paged(Item.objects.order_by("n"))) == everything
+    assert http.methods == ["GET"] * 4  # 3 + 3 + 3 + 1, following Next-Page
+    assert ids(paged(Item.objects.order_by("n")[2:8])) == everything[2:8]
+    assert paged(Item.objects).count() == 10
+
+
+def test_count_is_a_head(items: list[Item], http: Counter, orm: ORM) -> None:
     http.reset()
-    assert Item.objects.filter(done=True).count() == 6
+    assert orm(Item.objects.filter(done=True)).count() == 6
     assert http.methods == ["HEAD"]
-    assert Item.objects.count() == 12
-    assert Item.objects.all()[:5].count() == 5
-    assert Item.objects.all()[10:20].count() == 2
+    assert orm(Item.objects).count() == 12
+    assert orm(Item.objects.all()[:5]).count() == 5
+    assert orm(Item.objects.all()[10:20]).count() == 2
 
 
-def test_exists_first_get(items: list[Item]) -> None:
-    assert Item.objects.filter(n=3).exists()
-    assert not Item.objects.filter(n=300).exists()
-    first = Item.objects.order_by("n").first()
+def test_exists_first_get(items: list[Item], orm: ORM) -> None:
+    assert orm(Item.objects.filter(n=3)).exists()
+    assert not orm(Item.objects.filter(n=300)).exists()
+    first = orm(Item.objects.order_by("n")).first()
     assert first is not None and first.id == "i00"
-    assert Item.objects.filter(n=300).first() is None
-    assert Item.objects.get(n=4).id == "i04"
+    assert orm(Item.objects.filter(n=300)).first() is None
+    assert orm(Item.objects).get(n=4).id == "i04"
     with pytest.raises(Item.DoesNotExist):
-        Item.objects.get(n=300)
+        orm(Item.objects).get(n=300)
     with pytest.raises(Item.MultipleObjectsReturned):
-        Item.objects.get(done=True)
+        orm(Item.objects).get(done=True)
     with pytest.raises(Item.DoesNotExist):
-        Item.objects.get(id="nope")
+        orm(Item.objects).get(id="nope")
 
 
-def test_only_values_values_list(items: list[Item]) -> None:
-    qs = Item.objects.filter(n__lt=3).order_by("n")
+def test_only_values_values_list(items: list[Item], orm: ORM) -> None:
+    qs = orm(Item.objects.filter(n__lt=3).order_by("n"))
     assert qs.values("title") == [{"title": f"item {i}"} for i in range(3)]
     assert qs.values_list("n", flat=True) == [0, 1, 2]
     assert qs.values_list("id", "priority") == [
@@ -136,46 +161,57 @@ def test_only_values_values_list(items: list[Item]) -> None:
         qs.values("nope")
 
 
-def test_create_get_or_create_update_or_create(client: Client) -> None:
-    made = Item.objects.create(title="new", id="c1")
+def test_create_get_or_create_update_or_create(orm: ORM) -> None:
+    objects = orm(Item.objects)
+    made = objects.create(title="new", id="c1")
     assert made.last_modified
-    got, created = Item.objects.get_or_create(id="c1", defaults={"title": "x"})
+    got, created = objects.get_or_create(id="c1", defaults={"title": "x"})
     assert not created and got.title == "new"
-    got, created = Item.objects.get_or_create(title="fresh", defaults={"n": 7})
+    got, created = objects.get_or_create(title="fresh", defaults={"n": 7})
     assert created and got.n == 7 and got.title == "fresh"
-    updated, created = Item.objects.update_or_create(title="fresh", defaults={"n": 8})
+    updated, created = objects.update_or_create(title="fresh", defaults={"n": 8})
     assert not created and updated.n == 8
-    assert Item.objects.get(title="fresh").n == 8
-    _, created = Item.objects.update_or_create(title="other", defaults={"n": 1})
+    assert objects.get(title="fresh").n == 8
+    _, created = objects.update_or_create(title="other", defaults={"n": 1})
     assert created
 
 
-def test_in_bulk(items: list[Item]) -> None:
-    found = Item.objects.in_bulk(["i01", "i05", "missing"])
+def test_in_bulk(items: list[Item], orm: ORM) -> None:
+    found = orm(Item.objects).in_bulk(["i01", "i05", "missing"])
     assert sorted(found) == ["i01", "i05"]
     assert found["i05"].n == 5
 
 
-def test_using_other_client(items: list[Item], client: Client) -> None:
-    other = client.clone(bucket=client.bucket_name)
-    assert Item.objects.using(other).count() == 12
+def test_in_bulk_chunks_ids(client: Client, orm: ORM, http: Counter) -> None:
+    Item.objects.using(client).bulk_create([Item(title="x", id=f"b{i:03d}") for i in range(250)])
+    http.reset()
+    found = orm(Item.objects).in_bulk([f"b{i:03d}" for i in range(250)] + ["missing"])
+    assert len(found) == 250
+    assert http.methods == ["GET"] * 3  # 100 ids per in_id filter
+
+
+def test_using_other_client(items: list[Item], orm: ORM) -> None:
+    other = orm.client.clone(bucket=orm.client.bucket_name)
+    assert orm(Item.objects.using(other)).count() == 12
+    assert orm(Item.objects).using(other).count() == 12
     Item.bind(other)
     try:
-        assert Item.objects.count() == 12
+        assert orm(Item.objects).count() == 12
     finally:
         Item.bind(None)
 
 
-def test_changes_include_deletions(items: list[Item]) -> None:
+def test_changes_include_deletions(items: list[Item], orm: ORM) -> None:
     since = max(i.last_modified or 0 for i in items)
-    items[0].title = "changed"
-    items[0].save()
-    items[1].delete()
-    changes = list(Item.objects.changes(since=since))
+    first, second = orm(Item.objects).get(id="i00"), orm(Item.objects).get(id="i01")
+    first.title = "changed"
+    orm(first).save()
+    orm(second).delete()
+    changes = list(orm(Item.objects).changes(since=since))
     assert [(c.id, c.deleted) for c in changes] == [("i00", False), ("i01", True)]
     assert changes[0].record is not None and changes[0].record.title == "changed"
     assert changes[1].record is None
-    assert len(list(Item.objects.changes())) == 12  # 11 records and one tombstone
+    assert len(list(orm(Item.objects).changes())) == 12  # 11 records and one tombstone
     # since() on a normal query skips tombstones
-    assert ids(Item.objects.since(since)) == ["i00"]
-    assert Item.objects.since(since).exists()
+    assert ids(orm(Item.objects.since(since))) == ["i00"]
+    assert orm(Item.objects.since(since)).exists()

@@ -1,4 +1,7 @@
-"""save(), delete(), refresh(), change tracking and conflicts against a real Kinto."""
+"""save(), delete(), refresh(), change tracking and conflicts against a real Kinto.
+
+Every test taking ``orm`` runs twice: with the sync methods and with their
+awaited twins on an AsyncClient (see conftest.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from kintorm import (
 )
 from kintorm.client.exceptions import CollectionNotFound
 
-from .conftest import Counter
+from .conftest import ORM, Counter
 from .models import Author, Doc, Item, Priority
 
 
@@ -26,10 +29,10 @@ def raw(client: Client, record_id: str) -> dict[str, object]:
     return data
 
 
-def test_create_fills_id_and_last_modified(client: Client, http: Counter) -> None:
+def test_create_fills_id_and_last_modified(client: Client, http: Counter, orm: ORM) -> None:
     item = Item(title="write docs", due=datetime.date(2024, 5, 1), priority=Priority.HIGH)
     assert item.is_dirty
-    item.save()
+    orm(item).save()
     assert item.id and item.last_modified
     assert not item.is_dirty
     method, _, headers = http.requests[-1]
@@ -42,14 +45,14 @@ def test_create_fills_id_and_last_modified(client: Client, http: Counter) -> Non
     assert stored["priority"] == "high"
 
 
-def test_update_sends_only_changes_with_if_match(client: Client, http: Counter) -> None:
-    item = Item(title="a", tags=["x"]).save()
+def test_update_sends_only_changes_with_if_match(client: Client, http: Counter, orm: ORM) -> None:
+    item = orm(Item(title="a", tags=["x"])).save()
     before = item.last_modified
     http.reset()
     item.done = True
     assert item.changed_fields == {"done"}
     assert item.diff() == MergePatch(data={"done": True})
-    item.save()
+    orm(item).save()
     assert http.methods == ["PATCH"]
     _, _, headers = http.requests[0]
     assert headers["If-Match"] == f'"{before}"'
@@ -59,194 +62,196 @@ def test_update_sends_only_changes_with_if_match(client: Client, http: Counter) 
     assert raw(client, item.id or "")["done"] is True
 
 
-def test_no_change_no_request(client: Client, http: Counter) -> None:
-    item = Item(title="a").save()
+def test_no_change_no_request(client: Client, http: Counter, orm: ORM) -> None:
+    item = orm(Item(title="a")).save()
     http.reset()
-    item.save()
+    orm(item).save()
     assert http.requests == []
 
 
-def test_nested_changes_are_detected(client: Client) -> None:
-    item = Item(title="a", tags=["x"], meta={"deep": {"list": [1, 2]}}).save()
+def test_nested_changes_are_detected(client: Client, orm: ORM) -> None:
+    item = orm(Item(title="a", tags=["x"], meta={"deep": {"list": [1, 2]}})).save()
     item.tags.append("y")
     item.meta["deep"]["list"].append(3)  # type: ignore[index, union-attr]
     assert item.changed_fields == {"tags", "meta"}
-    item.save()
+    orm(item).save()
     stored = raw(client, item.id or "")
     assert stored["tags"] == ["x", "y"]
     assert stored["meta"] == {"deep": {"list": [1, 2, 3]}}
 
 
-def test_null_uses_json_patch(client: Client, http: Counter) -> None:
-    item = Item(title="a", due=datetime.date(2024, 1, 1)).save()
+def test_null_uses_json_patch(client: Client, http: Counter, orm: ORM) -> None:
+    item = orm(Item(title="a", due=datetime.date(2024, 1, 1))).save()
     item.due = None
     patch = item.diff()
     assert isinstance(patch, JSONPatch)
     assert patch.operations == [{"op": "add", "path": "/data/due", "value": None}]
     http.reset()
-    item.save()
+    orm(item).save()
     assert http.requests[0][2]["Content-Type"] == "application/json-patch+json"
     stored = raw(client, item.id or "")
     assert "due" in stored and stored["due"] is None
 
 
-def test_forced_json_patch(client: Client) -> None:
-    item = Item(title="a", tags=["x", "y"]).save()
+def test_forced_json_patch(client: Client, orm: ORM) -> None:
+    item = orm(Item(title="a", tags=["x", "y"])).save()
     item.tags.remove("x")
     item.title = "b"
     assert isinstance(item.diff("json"), JSONPatch)
-    item.save(patch="json")
+    orm(item).save(patch="json")
     assert raw(client, item.id or "")["tags"] == ["y"]
-    assert item.refresh().title == "b"
+    assert orm(item).refresh().title == "b"
 
 
-def test_unknown_fields_survive_load_and_save(client: Client) -> None:
+def test_unknown_fields_survive_load_and_save(client: Client, orm: ORM) -> None:
     client.create_record(id="legacy", data={"title": "t", "colour": "blue", "x": {"y": 1}})
-    item = Item.objects.get(id="legacy")
+    item = orm(Item.objects).get(id="legacy")
     assert item.extra_fields == {"colour": "blue", "x": {"y": 1}}
     item.title = "t2"
-    item.save()
+    orm(item).save()
     stored = raw(client, "legacy")
     assert stored["colour"] == "blue" and stored["x"] == {"y": 1} and stored["title"] == "t2"
     item.extra_fields["colour"] = "red"
-    item.save()
+    orm(item).save()
     assert raw(client, "legacy")["colour"] == "red"
 
 
-def test_nested_attrs_and_datetime_round_trip(client: Client) -> None:
+def test_nested_attrs_and_datetime_round_trip(client: Client, orm: ORM) -> None:
     at = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
-    item = Item(title="a", author=Author("al", "al@example.com"), at=at).save()
-    again = Item.objects.get(id=item.id)
+    item = orm(Item(title="a", author=Author("al", "al@example.com"), at=at)).save()
+    again = orm(Item.objects).get(id=item.id)
     assert again.author == Author("al", "al@example.com")
     assert again.at == at
     assert again == item
 
 
-def test_conflict_carries_server_version(client: Client) -> None:
-    mine = Item(title="a").save()
-    theirs = Item.objects.get(id=mine.id)
+def test_conflict_carries_server_version(client: Client, orm: ORM) -> None:
+    mine = orm(Item(title="a")).save()
+    theirs = orm(Item.objects).get(id=mine.id)
     theirs.title = "theirs"
-    theirs.save()
+    orm(theirs).save()
     mine.title = "mine"
     with pytest.raises(ConflictError) as caught:
-        mine.save()
+        orm(mine).save()
     error = caught.value
     assert isinstance(error.current, Item)
     assert error.current.title == "theirs"
     assert error.local is mine
     assert error.changes == MergePatch(data={"title": "mine"})
     assert error.response.status_code == 412
-    mine.save(force=True)
+    orm(mine).save(force=True)
     assert raw(client, mine.id or "")["title"] == "mine"
 
 
-def test_conflict_on_deleted_record(client: Client) -> None:
-    mine = Item(title="a").save()
-    Item.objects.get(id=mine.id).delete()
+def test_conflict_on_deleted_record(client: Client, orm: ORM) -> None:
+    mine = orm(Item(title="a")).save()
+    orm(orm(Item.objects).get(id=mine.id)).delete()
     mine.title = "b"
     with pytest.raises(ConflictError) as caught:
-        mine.save()
+        orm(mine).save()
     assert caught.value.current is None
 
 
-def test_create_existing_id_conflicts(client: Client) -> None:
-    Item(title="a", id="same").save()
+def test_create_existing_id_conflicts(client: Client, orm: ORM) -> None:
+    orm(Item(title="a", id="same")).save()
     with pytest.raises(ConflictError) as caught:
-        Item(title="b", id="same").save()
+        orm(Item(title="b", id="same")).save()
     assert caught.value.current is not None and caught.value.current.title == "a"
 
 
-def test_delete(client: Client, http: Counter) -> None:
-    item = Item(title="a").save()
+def test_delete(client: Client, http: Counter, orm: ORM) -> None:
+    item = orm(Item(title="a")).save()
     stamp = item.last_modified
     http.reset()
-    item.delete()
+    orm(item).delete()
     assert http.methods == ["DELETE"]
     assert http.requests[0][2]["If-Match"] == f'"{stamp}"'
     with pytest.raises(Item.DoesNotExist):
-        Item.objects.get(id=item.id)
+        orm(Item.objects).get(id=item.id)
     with pytest.raises(DoesNotExist):
-        item.delete()
+        orm(item).delete()
 
 
-def test_delete_conflict(client: Client) -> None:
-    mine = Item(title="a").save()
-    other = Item.objects.get(id=mine.id)
+def test_delete_conflict(client: Client, orm: ORM) -> None:
+    mine = orm(Item(title="a")).save()
+    other = orm(Item.objects).get(id=mine.id)
     other.n = 1
-    other.save()
+    orm(other).save()
     with pytest.raises(ConflictError):
-        mine.delete()
-    mine.delete(force=True)
+        orm(mine).delete()
+    orm(mine).delete(force=True)
 
 
-def test_refresh_304_and_reload(client: Client, http: Counter) -> None:
-    item = Item(title="a").save()
+def test_refresh_304_and_reload(client: Client, http: Counter, orm: ORM) -> None:
+    item = orm(Item(title="a")).save()
     item.title = "local change"
     http.reset()
-    item.refresh()
+    orm(item).refresh()
     assert http.statuses == [304]
     assert http.requests[0][2]["If-None-Match"] == f'"{item.last_modified}"'
     assert item.title == "a" and not item.is_dirty
     client.patch_record(id=item.id, data={"title": "remote"})
-    item.refresh()
+    orm(item).refresh()
     assert item.title == "remote"
     assert http.statuses[-1] == 200
 
 
-def test_only_never_overwrites_unloaded_fields(client: Client) -> None:
-    Item(title="a", n=5, tags=["k"], id="r1").save()
-    partial = Item.objects.only("title").get(title="a")
+def test_only_never_overwrites_unloaded_fields(client: Client, orm: ORM) -> None:
+    orm(Item(title="a", n=5, tags=["k"], id="r1")).save()
+    partial = orm(Item.objects.only("title")).get(title="a")
     assert partial.title == "a"
     assert not partial.is_dirty
     partial.title = "b"
     assert partial.diff() == MergePatch(data={"title": "b"})
-    partial.save()
+    orm(partial).save()
     stored = raw(client, "r1")
     assert stored["n"] == 5 and stored["tags"] == ["k"] and stored["title"] == "b"
     assert partial.n == 5  # the server's full answer filled the deferred fields
 
 
-def test_permissions_saved_like_fields(client: Client, http: Counter) -> None:
-    item = Item(title="a").save()
+def test_permissions_saved_like_fields(client: Client, http: Counter, orm: ORM) -> None:
+    item = orm(Item(title="a")).save()
     assert item.permissions["write"]  # the writer
     item.permissions["read"].append("system.Everyone")
     assert item.changed_fields == {"permissions"}
-    item.save()
+    orm(item).save()
     perms = client.get_record(id=item.id)["permissions"]
     assert perms["read"] == ["system.Everyone"]
     http.reset()
     item.title = "b"
-    item.save()
+    orm(item).save()
     body = http.requests[0]
     assert "permissions" not in (item.diff() or MergePatch()).body
     assert body[0] == "PATCH"
 
 
-def test_wrong_type_is_validation_error_and_nothing_sent(client: Client, http: Counter) -> None:
+def test_wrong_type_is_validation_error_and_nothing_sent(
+    client: Client, http: Counter, orm: ORM
+) -> None:
     item = Item(title=5)  # type: ignore[arg-type]
     with pytest.raises(ValidationError) as caught:
-        item.save()
+        orm(item).save()
     assert caught.value.field == "title"
     item = Item(title="ok", meta={"x": object()})
     with pytest.raises(ValidationError) as caught:
-        item.save()
+        orm(item).save()
     assert caught.value.field == "meta"
     assert http.requests == []
 
 
-def test_server_schema_error_is_validation_error(client: Client) -> None:
+def test_server_schema_error_is_validation_error(client: Client, orm: ORM) -> None:
     schema = {"type": "object", "properties": {"title": {"type": "string", "maxLength": 3}}}
     client.patch_collection(id="items", data={"schema": schema})
     with pytest.raises(ValidationError) as caught:
-        Item(title="too long").save()
+        orm(Item(title="too long")).save()
     assert caught.value.field == "title"
     assert caught.value.response.status_code == 400
 
 
-def test_missing_bucket_or_collection_names_them(client: Client) -> None:
+def test_missing_bucket_or_collection_names_them(client: Client, orm: ORM) -> None:
     with pytest.raises((CollectionNotFound, PermissionDenied), match="bucket 'nope-bucket'"):
-        Item.objects.using(client.clone(bucket="nope-bucket")).create(title="a")
-    missing = Doc.objects.using(client)
+        orm(Item.objects.using(orm.client.clone(bucket="nope-bucket"))).create(title="a")
+    missing = orm(Doc.objects.using(orm.client))
     Doc._meta.collection = "missing"
     try:
         with pytest.raises((CollectionNotFound, PermissionDenied), match="collection 'missing'"):
@@ -255,15 +260,15 @@ def test_missing_bucket_or_collection_names_them(client: Client) -> None:
         Doc._meta.collection = "items"
 
 
-def test_history(client: Client) -> None:
-    item = Item(title="a").save()
+def test_history(client: Client, orm: ORM) -> None:
+    item = orm(Item(title="a")).save()
     item.title = "b"
-    item.save()
-    actions = [entry["action"] for entry in item.history()]
+    orm(item).save()
+    actions = [entry["action"] for entry in orm(item).history()]
     assert actions == ["update", "create"]
 
 
-def test_attrs_define_on_top(client: Client) -> None:
+def test_attrs_define_on_top(client: Client, orm: ORM) -> None:
     import attrs
 
     from kintorm import Record
@@ -272,5 +277,5 @@ def test_attrs_define_on_top(client: Client) -> None:
     class Note(Record, collection="items"):
         text: str
 
-    note = Note(text="hi").save()
-    assert Note.objects.get(id=note.id).text == "hi"
+    note = orm(Note(text="hi")).save()
+    assert orm(Note.objects).get(id=note.id).text == "hi"

@@ -1,0 +1,158 @@
+"""Racing writers: a save that merges on conflict, and read-modify-write with retries.
+
+Both are operations (generators of effects) built on ``save_op``, so the sync
+methods and their async twins run the same code.
+
+* :func:`save_merging_op` (``record.save(on_conflict="merge")``): on 412 it
+  reloads the record and, when the fields changed here and those changed on
+  the server since the record was loaded are different ones, re-applies the
+  local changes on top of the server's version and saves again. When a field
+  was changed on both sides (to different values) it raises ConflictError.
+* :func:`update_with_retry_op` (``Todo.objects.update_with_retry(id, fn)``):
+  loads the record, calls ``fn(record)`` and saves; on 412 it loads the new
+  version and calls ``fn`` again. Right for changes computed from the current
+  value (a counter), which always "overlap".
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from kintorm.client.base import BaseClient
+from kintorm.client.exceptions import KintoException
+from kintorm.client.protocol import Op, Sleep
+from kintorm.orm.exceptions import ConflictError
+from kintorm.orm.persist import _apply, document, from_wire, location, save_op
+from kintorm.orm.state import data_fields, state
+from kintorm.orm.tracking import PatchMode, changed_keys, same
+
+if TYPE_CHECKING:
+    from kintorm.orm.model import Record
+
+M = TypeVar("M", bound="Record")
+JSONDict = dict[str, Any]
+
+__all__ = ["DEFAULT_ATTEMPTS", "save_merging_op", "update_with_retry_op"]
+
+#: Saves tried before the last ConflictError is raised.
+DEFAULT_ATTEMPTS = 10
+_MISSING = object()
+
+
+def _pause(attempt: int) -> Sleep:
+    """A short random wait between attempts, so racing writers spread out."""
+    return Sleep(random.uniform(0.0, min(0.01 * 2.0**attempt, 0.25)))
+
+
+def _load_op(model: type[M], client: BaseClient, record_id: str) -> Op[tuple[M, JSONDict]]:
+    """The record (with its permissions) and the server's body."""
+    bucket, collection = location(model, client)
+    try:
+        body = yield from BaseClient.get_record.op(
+            client, id=record_id, bucket=bucket, collection=collection
+        )
+    except KintoException as exc:
+        if getattr(exc.response, "status_code", None) == 404:
+            raise model.DoesNotExist(
+                f"{model.__name__} {record_id!r} does not exist in "
+                f"bucket {bucket!r}, collection {collection!r}"
+            ) from exc
+        raise
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise KintoException(f"expected a record, got {body!r}")
+    return from_wire(model, data, body.get("permissions"), client=client), body
+
+
+def _value(doc: JSONDict, key: str) -> Any:
+    if key == "permissions":
+        return doc.get("permissions") or {}
+    return doc["data"].get(key, _MISSING)
+
+
+def _rebase_op(obj: Record, client: BaseClient, conflict: ConflictError) -> Op[None]:
+    """Put the local changes of ``obj`` on top of the server's current version, or
+    raise ConflictError when a field changed on both sides."""
+    model, st = type(obj), state(obj)
+    assert st.snapshot is not None and obj.id is not None
+    base, mine = st.snapshot, document(obj)
+    local = changed_keys(base, mine)
+    try:
+        server, body = yield from _load_op(model, client, obj.id)
+    except model.DoesNotExist:
+        raise conflict from None  # deleted meanwhile: nothing to merge into
+    theirs = state(server).snapshot
+    assert theirs is not None
+    remote = changed_keys(base, theirs)
+    clashes = sorted(k for k in local & remote if not same(_value(mine, k), _value(theirs, k)))
+    if clashes:
+        raise ConflictError(
+            f"{model.__name__} {obj.id!r} was modified on the server since it was loaded, "
+            f"and these were changed on both sides: {', '.join(clashes)}; see .current "
+            "(the server's version) and .local",
+            conflict,
+            current=server,
+            local=obj,
+            changes=conflict.changes,
+        )
+    names = {f.name for f in data_fields(model)}
+    kept = {
+        key: copy.deepcopy(
+            obj.permissions
+            if key == "permissions"
+            else getattr(obj, key)
+            if key in names
+            else st.extras.get(key, _MISSING)
+        )
+        for key in local
+    }
+    _apply(obj, body, client)
+    for key, value in kept.items():
+        if key == "permissions" or key in names:
+            setattr(obj, key, value)
+        elif value is _MISSING:
+            st.extras.pop(key, None)
+        else:
+            st.extras[key] = value
+
+
+def save_merging_op(
+    obj: Record, client: BaseClient, mode: PatchMode, attempts: int = DEFAULT_ATTEMPTS
+) -> Op[None]:
+    """``save(on_conflict="merge")``; see the module docstring."""
+    for attempt in range(attempts):
+        try:
+            yield from save_op(obj, client, mode, False)
+            return
+        except ConflictError as conflict:
+            if state(obj).snapshot is None or attempt == attempts - 1:
+                raise  # a create that found a record, or no luck after `attempts` tries
+            yield _pause(attempt)
+            yield from _rebase_op(obj, client, conflict)
+
+
+def update_with_retry_op(
+    model: type[M],
+    client: BaseClient,
+    record_id: str,
+    fn: Callable[[M], Any],
+    attempts: int = DEFAULT_ATTEMPTS,
+) -> Op[M]:
+    """Load, ``fn(record)``, save; on 412 load again and call ``fn`` again."""
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    for attempt in range(attempts):
+        obj, _ = yield from _load_op(model, client, record_id)
+        fn(obj)
+        try:
+            yield from save_op(obj, client, "auto", False)
+        except ConflictError:
+            if attempt == attempts - 1:
+                raise
+            yield _pause(attempt)
+            continue
+        return obj
+    raise AssertionError("unreachable")  # pragma: no cover
