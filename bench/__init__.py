@@ -1,0 +1,1 @@
+"""Benchmarks of kintorm against kinto-http: ``python -m bench`` (``make bench``)."""

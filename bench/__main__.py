@@ -1,0 +1,247 @@
+"""``python -m bench [--quick] [--only B1,B7] [--no-pg]``: kintorm vs kinto-http.
+
+Starts a real Kinto (memory backend; PostgreSQL with 4 workers too when it is
+reachable), seeds it, runs every workload with both clients on the same server,
+prints a table and, for a full run, writes docs/benchmarks.md and its chart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import logging
+import pathlib
+import sys
+import time
+from collections.abc import Iterator
+
+import kinto_http
+
+import kintorm
+from bench import harness, workloads
+from bench.workloads import BUCKET, MAPPER_MISSING, WORKLOADS, Ctx, Workload
+from kintorm.server import KintoServer, postgresql_status
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PG_DATABASE = "kintorm_bench"
+PG_WORKERS = 4
+# The server as the test suite starts it, minus the history plugin and attachments:
+# both clients pay the same server cost, and history doubles every write.
+SERVER_SETTINGS = {
+    "kinto.includes": "kinto.plugins.default_bucket kinto.plugins.accounts kinto.plugins.flush"
+}
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: sizes ÷10, 1 repetition, no docs"
+    )
+    parser.add_argument("--only", help="comma-separated ids, e.g. B1,B7 (B2 means B2a and B2b)")
+    parser.add_argument("--no-pg", action="store_true", help="memory backend only")
+    parser.add_argument("--reps", type=int, help="repetitions (default 5, 1 with --quick)")
+    parser.add_argument(
+        "--docs",
+        type=pathlib.Path,
+        help="write the report here (default docs/benchmarks.md on a full run)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print a pyinstrument profile of each kintorm side"
+    )
+    return parser.parse_args(argv)
+
+
+def selected(only: str | None) -> list[Workload]:
+    if not only:
+        return list(WORKLOADS)
+    wanted = [w.strip().upper() for w in only.split(",") if w.strip()]
+    chosen = [w for w in WORKLOADS if any(w.id.upper().startswith(x) for x in wanted)]
+    unknown = [x for x in wanted if not any(w.id.upper().startswith(x) for w in WORKLOADS)]
+    if unknown:
+        raise SystemExit(f"unknown workload(s): {', '.join(unknown)}")
+    return chosen
+
+
+@contextlib.contextmanager
+def running(backend: str, url: str | None, scale: float) -> Iterator[Ctx]:
+    if backend == "memory":
+        server = KintoServer(settings=SERVER_SETTINGS, attachments=False)
+    else:
+        server = KintoServer(
+            storage_url=url, workers=PG_WORKERS, settings=SERVER_SETTINGS, attachments=False
+        )
+    with server:
+        auth = server.admin_auth
+        client = kintorm.Client(server_url=server.url, auth=auth, bucket=BUCKET)
+        anchor = kinto_http.Client(server_url=server.url, auth=auth, bucket=BUCKET)
+        client.delete_bucket(id=BUCKET, if_exists=True)  # PostgreSQL keeps earlier runs
+        client.create_bucket(id=BUCKET)
+        try:
+            yield Ctx(server, backend, scale, anchor, client)
+        finally:
+            client.close()
+
+
+def run_workload(w: Workload, ctx: Ctx, reps: int, warmup: int) -> harness.Row:
+    row = harness.Row(w.id, ctx.backend, w.title, w.target, w.metric, w.limit, w.also)
+    if w.mapper and workloads.Record is None:
+        row.skipped = MAPPER_MISSING
+        return row
+    per_call = ctx.n(w.per_call) if w.per_call > 1 else 1
+    row.anchor, row.kintorm = harness.measure_pair(
+        lambda: w.anchor(ctx),
+        lambda: w.kintorm(ctx),
+        reps=min(reps, w.reps or reps),
+        warmup=min(warmup, w.warmup if w.warmup is not None else warmup),
+        memory=w.memory,
+        wire=w.wire,
+        per_call=per_call,
+    )
+    for name, stats in (("kinto-http", row.anchor), ("kintorm", row.kintorm)):
+        if stats.note:
+            row.notes.append(f"{name}: {stats.note}")
+        if stats.error:
+            row.notes.append(f"{name} failed: {stats.error}")
+    if w.id == "B8" and workloads.bulk_create_concurrency() is None:
+        row.notes.append(
+            "bulk_create has no concurrency option yet: the bench sends its chunks from "
+            f"{workloads.B8_WORKERS} threads, one bulk_create per chunk"
+        )
+    return row
+
+
+def profile(w: Workload, ctx: Ctx) -> None:
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        print("  (pyinstrument is not installed: no profile)")
+        return
+    fn = w.kintorm(ctx)
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        fn()
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    # kinto-http logs a WARNING for every batch sub-response: keep stderr readable
+    # (the message is still formatted, a cost kinto-http users pay too).
+    logging.getLogger("kinto_http").setLevel(logging.ERROR)
+    chosen = selected(args.only)
+    scale = 0.1 if args.quick else 1.0
+    reps = args.reps or (1 if args.quick else 5)
+    warmup = 0 if args.quick else 1
+    began = time.monotonic()
+
+    backends: list[tuple[str, str | None]] = [("memory", None)]
+    notes: list[str] = []
+    if any("postgresql" in w.backends for w in chosen):
+        if args.no_pg:
+            notes.append("PostgreSQL: skipped (--no-pg)")
+        else:
+            url, reason = postgresql_status(PG_DATABASE)
+            print(reason)
+            if url is None:
+                notes.append(f"PostgreSQL: skipped ({reason})")
+            else:
+                backends.append(("postgresql", url))
+    if workloads.Record is None:
+        notes.append(f"mapper rows: {MAPPER_MISSING}")
+
+    rows: list[harness.Row] = []
+    for backend, url in backends:
+        todo = [w for w in chosen if backend in w.backends]
+        if not todo:
+            continue
+        label = backend if backend == "memory" else f"PostgreSQL, {PG_WORKERS} workers"
+        print(f"\n== Kinto on {label} ==", flush=True)
+        with running(backend, url, scale) as ctx:
+            if any(w.id == "B2a" for w in todo):
+                probe = workloads.probe_recursion(ctx)
+                notes.append(f"B2 ({backend}): {probe}")
+                print(probe, flush=True)
+            for w in todo:
+                t0 = time.monotonic()
+                row = run_workload(w, ctx, reps, warmup)
+                rows.append(row)
+                print(harness.render_text([row]).splitlines()[-1], flush=True)
+                for note in row.notes:
+                    print(f"   {note}")
+                print(f"   ({time.monotonic() - t0:.1f} s)", flush=True)
+                if args.profile and not row.skipped:
+                    profile(w, ctx)
+    ran = {backend for backend, _ in backends}
+    for w in chosen:
+        if not ran & set(w.backends):  # PostgreSQL only, and no PostgreSQL
+            skip = "PostgreSQL not reachable" if not args.no_pg else "--no-pg"
+            row = harness.Row(w.id, w.backends[0], w.title, w.target, w.metric, w.limit)
+            row.skipped = skip
+            rows.append(row)
+
+    elapsed = time.monotonic() - began
+    print()
+    print(harness.render_text(rows))
+    for note in notes:
+        print(f"* {note}")
+    print(f"\n{len(rows)} row(s) in {elapsed:.1f} s ({reps} repetition(s), {warmup} warm-up)")
+
+    docs = args.docs or (None if args.quick or args.only else ROOT / "docs" / "benchmarks.md")
+    if docs is not None:
+        write_docs(docs, rows, notes, reps, warmup, elapsed, args)
+        print(f"wrote {docs} and {docs.with_suffix('.png')}")
+    return 0
+
+
+def write_docs(
+    path: pathlib.Path,
+    rows: list[harness.Row],
+    notes: list[str],
+    reps: int,
+    warmup: int,
+    elapsed: float,
+    args: argparse.Namespace,
+) -> None:
+    png = path.with_suffix(".png")
+    harness.chart(rows, str(png))
+    info = harness.machine()
+    command = "python -m bench " + " ".join(sys.argv[1:]) if sys.argv[1:] else "make bench"
+    row_notes = [f"{r.id} ({r.backend}): {n}" for r in rows for n in r.notes]
+    lines = [
+        "# Benchmarks: kintorm vs kinto-http",
+        "",
+        f"Generated by `{command}` on {datetime.date.today().isoformat()} "
+        f"({elapsed:.0f} s). Do not edit by hand: run `make bench` again.",
+        "",
+        "Both clients run in the same process against the same Kinto server, started by "
+        "`kintorm.server` (memory backend, and PostgreSQL with "
+        f"{PG_WORKERS} gunicorn workers when reachable; history plugin off). Each workload: "
+        f"{warmup} warm-up run, then {reps} repetitions alternating the two clients; figures "
+        "are medians. *Wall* is the elapsed time of the client call (server included); "
+        "*CPU* is this client process's own CPU time (`time.process_time`), the server "
+        "being another process. Ratios are kintorm / kinto-http: lower is better. Memory is "
+        "the peak growth under `tracemalloc` in one extra run; bytes are the request bodies "
+        "counted on `requests`' adapter. The *target* column is the issue's target, "
+        "checked on the figure named in the *target figure* column (wall time otherwise).",
+        "",
+        "## Machine",
+        "",
+        *[f"- {k}: {v}" for k, v in info.items()],
+        "",
+        "## Results",
+        "",
+        harness.render_markdown(rows),
+        "",
+        f"![ratios]({png.name})",
+        "",
+        "## Notes",
+        "",
+        *[f"- {n}" for n in notes + row_notes],
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
