@@ -19,7 +19,7 @@ from kintorm.client.patch import MergePatch, PatchType
 from kintorm.client.protocol import Op
 from kintorm.orm._requests import get_if_modified_op
 from kintorm.orm.connection import get_default_client
-from kintorm.orm.convert import structure_value, unstructure_value
+from kintorm.orm.convert import converter, structure_value, unstructure_value
 from kintorm.orm.exceptions import (
     ConflictError,
     DoesNotExist,
@@ -76,15 +76,20 @@ def location(model: type[Record], client: BaseClient | None) -> tuple[str, str]:
 # --- documents -------------------------------------------------------------------
 
 
-def document(obj: Record) -> JSONDict:
+def document(obj: Record, *, checked: bool = True) -> JSONDict:
     """``{"data": {...}, "permissions": {...}}`` as it would be sent; ValidationError
-    naming the field when a value does not fit its type or is not JSON."""
+    naming the field when a value does not fit its type or is not JSON.
+
+    ``checked=False`` skips the checks, for values just read from the server."""
     data: JSONDict = dict(state(obj).extras)
     for field in data_fields(type(obj)):
         value = getattr(obj, field.name)
         if value is DEFERRED:
             continue
-        data[field.name] = unstructure_value(value, field.type, field.name)
+        if checked:
+            data[field.name] = unstructure_value(value, field.type, field.name)
+        else:
+            data[field.name] = converter.unstructure(value, unstructure_as=field.type)
     return {"data": data, "permissions": normalize_permissions(obj.permissions)}
 
 
@@ -138,7 +143,7 @@ def from_wire(
         k: v for k, v in data.items() if k not in names and k not in ("id", "last_modified")
     }
     st.client = client
-    st.remember(document(obj))
+    st.remember(document(obj, checked=False))
     return obj
 
 
