@@ -1,6 +1,6 @@
 """Async concurrent abulk_create vs sequential sync bulk_create, on the same server.
 
-    .venv/bin/python examples/bench_async_bulk.py [--records 2000] [--rounds 3]
+    .venv/bin/python -m bench.async_bulk [--records 2000] [--rounds 3]
 
 Runs on an embedded Kinto with the memory backend, then on Kinto with PostgreSQL
 and 4 gunicorn workers when PostgreSQL is reachable (``postgresql_status``).
