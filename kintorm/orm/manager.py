@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from kintorm.client.base import BaseClient
+from kintorm.client.protocol import Op
 from kintorm.orm.conflicts import DEFAULT_ATTEMPTS, update_with_retry_op
-from kintorm.orm.connection import run_sync
 from kintorm.orm.query import QuerySet
 
 if TYPE_CHECKING:
@@ -40,8 +40,18 @@ class Manager(QuerySet[M]):
         ``fn`` must compute its change from the record it is given (it may run
         several times): ``lambda c: setattr(c, "value", c.value + 1)``.
         """
-        client = self._resolve_client()
-        return run_sync(client, update_with_retry_op(self.model, client, id, fn, attempts))
+        return self._sync("update_with_retry", self._update_with_retry_op, id, fn, attempts)
+
+    async def aupdate_with_retry(
+        self, id: str, fn: Callable[[M], Any], *, attempts: int = DEFAULT_ATTEMPTS
+    ) -> M:
+        """The awaited twin of :meth:`update_with_retry`."""
+        return await self._async("update_with_retry", self._update_with_retry_op, id, fn, attempts)
+
+    def _update_with_retry_op(
+        self, client: BaseClient, id: str, fn: Callable[[M], Any], attempts: int
+    ) -> Op[M]:
+        return update_with_retry_op(self.model, client, id, fn, attempts)
 
 
 class ManagerDescriptor:

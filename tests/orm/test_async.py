@@ -182,3 +182,26 @@ def test_a_failed_chunk_does_not_hide_the_others(
         assert await Item.objects.using(aclient).acount() == 100
 
     runner.run(main())
+
+
+def test_aupdate_with_retry_under_concurrent_coroutines(
+    aclient: AsyncClient, runner: asyncio.Runner
+) -> None:
+    """12 coroutines increment one record 4 times each; every increment is kept."""
+
+    async def main() -> int:
+        objects = Item.objects.using(aclient)
+        counter = await objects.acreate(title="counter", n=0)
+        assert counter.id is not None
+
+        def bump(item: Item) -> None:
+            item.n += 1
+
+        async def writer() -> None:
+            for _ in range(4):
+                await objects.aupdate_with_retry(counter.id, bump, attempts=50)
+
+        await asyncio.gather(*(writer() for _ in range(12)))
+        return (await objects.aget(id=counter.id)).n
+
+    assert runner.run(main()) == 48
