@@ -8,7 +8,7 @@ Each function is an operation (a generator of effects, see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -16,7 +16,7 @@ import attrs
 from kintorm.client.base import BaseClient
 from kintorm.client.exceptions import KintoBatchException, KintoException, MalformedResponse
 from kintorm.client.operation import Stream
-from kintorm.client.protocol import Effect, Emit, Op, Request, paginate, quote_etag
+from kintorm.client.protocol import Emit, Op, Request, paginate, quote_etag
 from kintorm.client.resources import JSONDict
 from kintorm.orm.drive import CONCURRENCY, Action, Fanout
 
@@ -56,48 +56,48 @@ def get_if_modified_op(client: BaseClient, path: str, etag: Any) -> Op[JSONDict 
     return body
 
 
+def _relay(pages: Stream, on_page: Callable[[list[Any]], tuple[Iterable[Any], bool]]) -> Stream:
+    """Forward the effects of ``pages``; emit each value ``on_page`` makes of a page,
+    and stop early when it says the stream is done."""
+    outcome: Any = None
+    while True:
+        try:
+            effect = pages.send(outcome)
+        except StopIteration:
+            return
+        if not isinstance(effect, Emit):
+            outcome = yield effect
+            continue
+        outcome = None
+        values, done = on_page(effect.value)
+        for value in values:
+            yield Emit(value)
+        if done:
+            pages.close()
+            return
+
+
 def records_stream(
     client: BaseClient, request: Request, start: int = 0, stop: int | None = None
 ) -> Stream:
     """Emit the pages of a listing (tombstones included), following ``Next-Page``,
     without its first ``start`` items, and stop once ``stop`` items were listed."""
-    pages: Generator[Effect, Any, None] = paginate(client._session, request)
     seen = 0
-    outcome: Any = None
-    while True:
-        try:
-            effect = pages.send(outcome)
-        except StopIteration:
-            return
-        if isinstance(effect, Emit):
-            page: list[Any] = effect.value
-            if stop is not None:
-                page = page[: stop - seen]
-            skip = max(0, start - seen)
-            seen += len(page)
-            yield Emit(page[skip:])
-            outcome = None
-            if stop is not None and seen >= stop:
-                pages.close()
-                return
-        else:
-            outcome = yield effect
+
+    def window(page: list[Any]) -> tuple[Iterable[Any], bool]:
+        nonlocal seen
+        if stop is not None:
+            page = page[: stop - seen]
+        skip = max(0, start - seen)
+        seen += len(page)
+        return [page[skip:]], stop is not None and seen >= stop
+
+    return _relay(paginate(client._session, request), window)
 
 
 def each_item(pages: Stream, convert: Callable[[list[Any]], Iterable[Any]]) -> Stream:
     """Emit, one by one, the items ``convert`` makes of each page that ``pages`` emits."""
-    outcome: Any = None
-    while True:
-        try:
-            effect = pages.send(outcome)
-        except StopIteration:
-            return
-        if isinstance(effect, Emit):
-            outcome = None
-            for item in convert(effect.value):
-                yield Emit(item)
-        else:
-            outcome = yield effect
+    return _relay(pages, lambda page: (convert(page), False))
 
 
 @attrs.frozen
