@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import random
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -106,58 +109,82 @@ def _failed(index: int, request: Request, exc: KintoException) -> KintoException
 
 
 def send_batch(
-    session: Session, requests: list[Request], server_info: dict[str, Any], *, ignore_4xx: bool
+    session: Session,
+    requests: list[Request],
+    server_info: dict[str, Any],
+    *,
+    ignore_4xx: bool,
+    resends: int | None = None,
 ) -> Op[list[Any]]:
     """Send ``requests`` in chunks of the server's ``batch_max_requests``; return
     every sub-response body in order.
 
     Sub-requests the server did not keep (see :func:`rolled_back`) are re-sent,
-    up to the client's ``retry`` times, waiting the conflict's ``Retry-After``;
+    up to ``resends`` times (the client's ``retry`` by default), waiting the
+    conflict's ``Retry-After``;
     those still lost then fail, never reported as done. Failures are raised
     together as KintoBatchException, each with its index among ``requests``;
     ``ignore_4xx`` ignores 4xx failures except conflicts (409), which lose data.
     """
     limit = (server_info.get("settings") or {}).get("batch_max_requests") or len(requests) or 1
+    rounds = (session.retry if resends is None else resends) + 1
     results: list[Any] = [None] * len(requests)
     failures: list[KintoException] = []
     for start in range(0, len(requests), limit):
         pending = list(enumerate(requests[start : start + limit], start))
-        for attempt in range(session.retry + 1):
+        for attempt in range(rounds):
+            fail: Callable[[int, Request], KintoException]
             try:
                 subs = yield from _post_chunk(session, pending)
             except KintoException as exc:  # the whole POST failed (its retries included)
                 status = getattr(exc.response, "status_code", 0)
                 if status != 409 and status < 500:
                     raise
-                failures += [_failed(index, request, exc) for index, request in pending]
-                break
-            lost = rolled_back([int(sub.get("status", 0)) for sub in subs])
-            for position, ((index, request), sub) in enumerate(zip(pending, subs, strict=True)):
-                results[index] = sub.get("body")
-                status = int(sub.get("status", 0))
-                logger.debug("batch #%d %s %s -> %d", index, request.method, request.path, status)
-                kept_failure = position >= lost and status >= 400
-                if kept_failure and (status == 409 or not (ignore_4xx and status < 500)):
-                    failures.append(_error(index, request, sub))
+                lost, headers = len(pending), exc.response.headers
+                fail = functools.partial(_failed, exc=exc)
+            else:
+                lost = rolled_back([int(sub.get("status", 0)) for sub in subs])
+                failures += _kept(pending[lost:], subs[lost:], results, ignore_4xx)
+                if lost:
+                    cause = next(s for s in reversed(subs[:lost]) if int(s["status"]) >= 409)
+                    headers = cause.get("headers") or {}
+                    fail = functools.partial(_error, sub=cause)
             if not lost:
                 break
-            cause = next(s for s in reversed(subs[:lost]) if int(s.get("status", 0)) >= 409)
-            if attempt == session.retry:
-                failures += [_error(index, request, cause) for index, request in pending[:lost]]
+            if attempt == rounds - 1:
+                failures += [fail(index, request) for index, request in pending[:lost]]
                 break
             logger.info("batch: %d sub-request(s) rolled back, re-sending them", lost)
             pending = pending[:lost]
-            yield Sleep(_retry_after(session, cause))
+            # jittered, so that writers that collided do not collide again in step
+            yield Sleep(_retry_after(session, headers) * random.uniform(0.5, 1.5))
     if failures:
         failures.sort(key=lambda error: error.index)  # type: ignore[attr-defined]
         raise KintoBatchException(failures, results)
     return results
 
 
-def _retry_after(session: Session, sub: dict[str, Any]) -> float:
+def _kept(
+    pending: list[tuple[int, Request]],
+    subs: list[dict[str, Any]],
+    results: list[Any],
+    ignore_4xx: bool,
+) -> list[KintoException]:
+    """Record the bodies of sub-requests the server kept; their failures."""
+    failures = []
+    for (index, request), sub in zip(pending, subs, strict=True):
+        results[index] = sub.get("body")
+        status = int(sub["status"])
+        logger.debug("batch #%d %s %s -> %d", index, request.method, request.path, status)
+        if status >= 400 and (status == 409 or not (ignore_4xx and status < 500)):
+            failures.append(_error(index, request, sub))
+    return failures
+
+
+def _retry_after(session: Session, headers: Mapping[str, str]) -> float:
     if session.retry_after is not None:
         return float(session.retry_after)
-    header = Headers(sub.get("headers") or {}).get("Retry-After", "")
+    header = Headers(headers).get("Retry-After", "")
     return float(header) if header.isdigit() else 1.0
 
 

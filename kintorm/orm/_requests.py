@@ -56,6 +56,13 @@ def get_if_modified_op(client: BaseClient, path: str, etag: Any) -> Op[JSONDict 
     return body
 
 
+#: Re-sends of sub-requests that Kinto rolled back (a 409 between concurrent writers
+#: on PostgreSQL) in bulk operations, whatever the client's ``retry``: re-sending
+#: them is safe (creates carry If-None-Match, updates If-Match) and losing them
+#: would fail items that nobody else touched.
+BULK_RESENDS = 10
+
+
 def _relay(pages: Stream, on_page: Callable[[list[Any]], tuple[Iterable[Any], bool]]) -> Stream:
     """Forward the effects of ``pages``; emit each value ``on_page`` makes of a page,
     and stop early when it says the stream is done."""
@@ -149,7 +156,13 @@ def _chunk_op(
     if fatal.error is not None:
         return [SubResult(_status(fatal.error), None, fatal.error)] * len(chunk)
     try:
-        bodies = yield from send_batch(client._session, chunk, info, ignore_4xx=False)
+        bodies = yield from send_batch(
+            client._session,
+            chunk,
+            info,
+            ignore_4xx=False,
+            resends=max(client._session.retry, BULK_RESENDS),
+        )
     except KintoBatchException as exc:
         errors = {getattr(e, "index", -1): e for e in exc.exceptions}  # index in chunk
         stop = next((e for e in exc.exceptions if _status(e) >= 500), None)

@@ -146,15 +146,18 @@ def test_bulk_chunks_run_concurrently_within_the_bound(
         await aclient.server_info()
         http.reset()
         await objects.abulk_create([Item(title=f"c{i}", n=i) for i in range(200)])  # 8 chunks
-        assert http.methods.count("POST") == 8
+        # 8 POSTs, plus re-sends of what Kinto rolled back after a 409 (on PostgreSQL)
+        assert http.methods.count("POST") >= 8
         assert http.in_flight_max == 4  # the default bound, reached
+        assert await objects.acount() == 200
         http.reset()
         await objects.abulk_create([Item(title="d", n=1000) for i in range(200)], concurrency=2)
         assert http.in_flight_max == 2
         http.reset()
         result = await objects.filter(n__lt=150).aupdate(done=True, concurrency=3)
         assert len(result.succeeded) == 150
-        assert http.methods == ["GET"] + ["POST"] * 6 and http.in_flight_max == 3
+        assert http.methods[0] == "GET" and http.methods.count("POST") >= 6
+        assert set(http.methods[1:]) == {"POST"} and http.in_flight_max == 3
         http.reset()
         found = await objects.ain_bulk([f"missing-{i}" for i in range(350)])
         assert found == {} and http.methods == ["GET"] * 4 and 1 < http.in_flight_max <= 4
