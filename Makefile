@@ -19,8 +19,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict kintorm
 
+# The whole suite on the memory backend, then the integration and mapper suites again
+# on Kinto with PostgreSQL and 4 workers (they skip, saying why, without PostgreSQL).
 test: lint typecheck
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	KINTORM_BACKEND=postgresql $(VENV)/bin/pytest tests/integration tests/orm $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(PY) -m kintorm.demo

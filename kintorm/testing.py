@@ -6,9 +6,10 @@ Registered through the ``pytest11`` entry point (``kintorm = "kintorm.testing"``
 Fixtures:
 
 ``kinto_server`` (session)
-    a memory :class:`~kintorm.server.KintoServer`, or the server named by
-    ``$KINTORM_SERVER_URL`` (API root, ``.../v1``) with ``$KINTORM_SERVER_AUTH``
-    (``user:pass``; a fresh account is created when unset).
+    a memory :class:`~kintorm.server.KintoServer` (``$KINTORM_BACKEND=postgresql``:
+    Kinto on PostgreSQL with 4 workers, skipped with the reason when unreachable),
+    or the server named by ``$KINTORM_SERVER_URL`` (API root, ``.../v1``) with
+    ``$KINTORM_SERVER_AUTH`` (``user:pass``; a fresh account is created when unset).
 ``kinto_server_url``, ``kinto_admin_auth`` (session)
     its URL and admin credentials.
 ``kinto_bucket`` (function)
@@ -41,7 +42,10 @@ if TYPE_CHECKING:
 
 SERVER_URL_ENV = "KINTORM_SERVER_URL"
 SERVER_AUTH_ENV = "KINTORM_SERVER_AUTH"
+BACKEND_ENV = "KINTORM_BACKEND"
 PG_DBNAME = "kintorm_test"
+#: the database of the session server when KINTORM_BACKEND=postgresql
+SUITE_PG_DBNAME = "kintorm_suite"
 PG_WORKERS = 4
 
 
@@ -66,7 +70,18 @@ def kinto_server() -> Iterator[KintoServer]:
     if external is not None:
         yield external
         return
-    with KintoServer() as server:
+    backend = os.environ.get(BACKEND_ENV, "memory")
+    if backend == "memory":
+        with KintoServer() as server:
+            yield server
+        return
+    if backend != "postgresql":
+        raise pytest.UsageError(f"{BACKEND_ENV} is 'memory' or 'postgresql', not {backend!r}")
+    url, reason = postgresql_status(SUITE_PG_DBNAME)
+    if url is None:
+        pytest.skip(f"{BACKEND_ENV}=postgresql: {reason}")
+    with KintoServer(storage_url=url, workers=PG_WORKERS) as server:
+        server.flush()  # the database outlives runs: start from empty
         yield server
 
 
