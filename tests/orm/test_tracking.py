@@ -15,7 +15,9 @@ from kintorm.orm.tracking import diff_documents, json_diff, merge_diff, same
 from .models import Doc
 
 keys = st.text("abcdefgh_~/", min_size=1, max_size=4)
-scalars = st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=5)
+# no NUL: PostgreSQL cannot store it in jsonb (Kinto answers 503 there, 201 on memory)
+text = st.text(st.characters(blacklist_characters="\x00"), max_size=5)
+scalars = st.none() | st.booleans() | st.integers(-1000, 1000) | text
 json_values = st.recursive(
     scalars,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(keys, children, max_size=3),
