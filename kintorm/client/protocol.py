@@ -110,6 +110,9 @@ def _to_headers(headers: Mapping[str, str]) -> Headers:
     return headers if isinstance(headers, Headers) else Headers(headers)
 
 
+_NOT_DECODED: Any = object()
+
+
 @attrs.frozen
 class Response:
     """An HTTP response: ``status_code``, case-insensitive ``headers``, raw ``content``."""
@@ -118,19 +121,26 @@ class Response:
     headers: Headers = attrs.field(converter=_to_headers)
     content: bytes = b""
     request: Request | None = attrs.field(default=None, repr=False, eq=False)
+    #: the decoded body, once decoded (the body is parsed once, however often it is read)
+    decoded: Any = attrs.field(default=_NOT_DECODED, repr=False, eq=False)
 
     @property
     def text(self) -> str:
         return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The decoded JSON body; a body that is not JSON raises MalformedResponse."""
+        """The decoded JSON body (the same object on each call); a body that is not
+        JSON raises MalformedResponse."""
+        if self.decoded is not _NOT_DECODED:
+            return self.decoded
         try:
-            return json.loads(self.content)
+            decoded = json.loads(self.content)
         except ValueError:
             raise MalformedResponse(
                 f"expected JSON, got {preview(self.text)!r}", request=self.request, response=self
             ) from None
+        object.__setattr__(self, "decoded", decoded)
+        return decoded
 
 
 @attrs.frozen
@@ -308,8 +318,8 @@ def _garbled(response: Response) -> bool:
     elif "json" not in content_type:
         return False
     try:
-        json.loads(response.content)
-    except ValueError:
+        response.json()  # decoded once: the caller reads the same object
+    except MalformedResponse:
         return True
     return False
 
