@@ -139,7 +139,8 @@ class BaseClient(Verbs):
         headers = {**self._session.headers, **request.headers}
         if "://" in request.path:
             url = request.path_url
-            if (urlsplit(url).scheme, urlsplit(url).netloc) != self._session.origin:
+            parts = urlsplit(url)
+            if (parts.scheme, parts.netloc) != self._session.origin:
                 return url, headers, None
         else:
             url = self._session.url(request)

@@ -6,9 +6,8 @@ from typing import Any, TypeVar, overload
 
 from kintorm.client.base import BaseClient
 from kintorm.client.sync import Client
-from kintorm.orm.drive import run_sync, stream_sync
 
-__all__ = ["connect", "disconnect", "get_default_client", "run_sync", "stream_sync"]
+__all__ = ["connect", "disconnect", "get_default_client"]
 
 _default: BaseClient | None = None
 
