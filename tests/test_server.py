@@ -207,6 +207,48 @@ def test_cli_serve(sig: signal.Signals) -> None:
     assert _pid_gone(kinto_pid)
 
 
+_BUSY_PROGRAM = """
+import concurrent.futures, os, sys, time
+from kintorm.server import KintoServer, http_json
+
+server = KintoServer(storage_url=sys.argv[1], workers=2).start()
+pids = os.popen(f"pgrep -g {server.pid}").read().split()
+print(" ".join(pids), flush=True)
+
+def hammer(_):
+    while True:
+        http_json("GET", f"{server.url}/", auth=server.admin_auth)
+
+with concurrent.futures.ThreadPoolExecutor(4) as pool:
+    list(pool.map(hammer, range(4)))  # the main thread blocks here until killed
+"""
+
+
+@pytest.mark.postgresql
+def test_sigterm_stops_gunicorn_workers_while_threads_send() -> None:
+    """A plain program (no CLI) blocked on a thread pool, its multi-worker server
+    busy: SIGTERM must take the gunicorn master and every worker down with it."""
+    url, reason = postgresql_status("kintorm_test")
+    if url is None:
+        pytest.skip(reason)
+    cmd = [sys.executable, "-c", _BUSY_PROGRAM, url]
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_child_env()
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            pids = [int(p) for p in proc.stdout.readline().split()]
+            assert len(pids) == 3, pids  # the master and two workers
+            time.sleep(0.5)  # let the threads get going
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == -signal.SIGTERM
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert [p for p in pids if not _pid_gone(p)] == []
+
+
 def test_cli_rejects_workers_without_database(capsys: pytest.CaptureFixture[str]) -> None:
     from kintorm.cli import main
 
