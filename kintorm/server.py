@@ -60,7 +60,7 @@ from kinto.__main__ import main
 ini, user = sys.argv[1:3]
 password = os.environ.pop({_ADMIN_PASSWORD_ENV!r})
 sys.exit(main(["migrate", "--ini", ini])
-         or main(["create-user", "--ini", ini, "-u", user, "-p", password]))
+         or main(["create-user", "--ini", ini, "-u", user, "--password=" + password]))
 """
 _LOG_TAIL_BYTES = 4000
 _STOP_TIMEOUT = 10.0

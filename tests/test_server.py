@@ -279,3 +279,17 @@ def test_pytest_plugin_fixtures(server: KintoServer, tmp_path: pathlib.Path) -> 
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+@pytest.mark.postgresql
+def test_admin_password_starting_with_a_dash() -> None:
+    """token_urlsafe() gives a leading '-' one time in 64: `kinto create-user -p -x`
+    read it as an option and the PostgreSQL server failed to start."""
+    url, reason = postgresql_status("kintorm_test")
+    if url is None:
+        pytest.skip(reason)
+    server = KintoServer(storage_url=url)
+    server.admin_auth = ("admin", "-looks-like-an-option")
+    with server:
+        status, body = http_json("GET", f"{server.url}/", auth=server.admin_auth)
+    assert (status, body["user"]["id"]) == (200, "account:admin")
