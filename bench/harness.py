@@ -155,28 +155,33 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {first}"
 
 
-def measure_pair(
-    anchor: Prepare,
-    kintorm: Prepare,
+def measure_sides(
+    prepares: list[Prepare],
     *,
     reps: int,
     warmup: int,
     memory: bool = False,
     wire: bool = False,
     per_call: int = 1,
-) -> tuple[Stats, Stats]:
-    """Both sides, alternating run by run in ABBA order (drift hits both alike):
-    ``warmup`` discarded runs, then ``reps`` kept; medians. ``per_call`` divides the
-    figures; ``memory`` adds a traced run per side."""
-    sides = [Side(p, wire=wire, per_call=per_call) for p in (anchor, kintorm)]
+) -> list[Stats]:
+    """Every side, alternating run by run (forward, then backward: ABBA for two
+    sides, so drift hits them alike): ``warmup`` discarded runs, then ``reps`` kept;
+    medians. ``per_call`` divides the figures; ``memory`` adds a traced run per side."""
+    sides = [Side(p, wire=wire, per_call=per_call) for p in prepares]
     for i in range(warmup + reps):
-        # ABBA order: a server that slows down as data accumulates favours neither side
+        # a server that slows down as data accumulates favours no side
         for side in sides if i % 2 == 0 else sides[::-1]:
             side.run(keep=i >= warmup)
     if memory:
         for side in sides:
             side.run_traced()
-    return sides[0].stats(), sides[1].stats()
+    return [side.stats() for side in sides]
+
+
+def measure_pair(anchor: Prepare, kintorm: Prepare, **options: Any) -> tuple[Stats, Stats]:
+    """``measure_sides`` for the usual two sides: kinto-http, then kintorm."""
+    first, second = measure_sides([anchor, kintorm], **options)
+    return first, second
 
 
 # --- the report ---------------------------------------------------------------------
