@@ -197,8 +197,9 @@ def compile_lookups(
         op = "exact"
         if len(parts) > 1 and parts[-1] in LOOKUPS:
             op = parts.pop()
-        name, _ = resolve_field(model, "__".join(parts))
+        name, type_ = resolve_field(model, "__".join(parts))
         lookup = LOOKUPS[op]
+        _check_value(key, op, value, type_)
         prefix: str | None = lookup.prefix
         if op in FLAG_LOOKUPS and not isinstance(value, bool):
             raise UnsupportedQuery(f"{key} takes True or False, not {value!r}")
@@ -215,6 +216,43 @@ def compile_lookups(
             wire = list(wire)
         params.append((f"{prefix}{name}", encode_value(lookup, wire)))
     return params
+
+
+#: lookups whose value is one value of the field, compared to it
+_COMPARED = frozenset({"exact", "eq", "ne", "gt", "gte", "lt", "lte"})
+_ORDERED = frozenset({"gt", "gte", "lt", "lte"})
+_NUMBERS = (int, float)
+
+
+def _element_type(type_: Any) -> Any:
+    """The item type of a list field (``contains`` takes items), else Any."""
+    args = get_args(_unwrap_optional(type_))
+    origin = get_origin(_unwrap_optional(type_))
+    return args[0] if origin in (list, tuple, set, frozenset) and args else Any
+
+
+def _check_value(key: str, op: str, value: Any, type_: Any) -> None:
+    """A lookup value must be one the field could hold (ValidationError naming it):
+    ``filter(done="yes")`` on a bool field would otherwise match nothing, silently.
+    Ordered comparisons of number fields take any number (``n__gt=2.5``)."""
+    if op in _COMPARED:
+        values, expected = [value], type_
+    elif op == "in":
+        if not isinstance(value, list | tuple | set | frozenset):
+            return  # the lookup's own encoder says what __in expects
+        values, expected = list(value), type_
+    elif op in ("contains", "contains_any"):
+        many = isinstance(value, list | tuple | set | frozenset)
+        values, expected = (list(value) if many else [value]), _element_type(type_)
+    else:
+        return  # like/startswith check for text; isnull/exists for a flag
+    if _is_open(expected) or (value is None and op in ("exact", "eq", "ne")):
+        return  # open types take anything; None matches a missing or null value
+    plain = _unwrap_optional(expected)
+    for item in values:
+        if op in _ORDERED and plain in _NUMBERS and type(item) in _NUMBERS:
+            continue
+        unstructure_value(item, expected, key)
 
 
 def _check_fields(model: type[Record], names: Iterable[str]) -> tuple[str, ...]:

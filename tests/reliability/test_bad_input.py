@@ -94,6 +94,36 @@ def test_typoed_filter_fields_raise_field_error(offline: Client) -> None:
             list(query())
 
 
+@pytest.mark.parametrize(
+    ("lookups", "key"),
+    [
+        ({"done": "yes"}, "done"),
+        ({"done__ne": 1}, "done__ne"),
+        ({"title": 42}, "title"),
+        ({"title__in": ["a", 2]}, "title__in"),
+        ({"due__gt": "tomorrow"}, "due__gt"),
+    ],
+)
+def test_lookup_values_of_the_wrong_type_raise_validation_error(
+    offline: Client, lookups: dict[str, Any], key: str
+) -> None:
+    """Kinto would match nothing, silently; the value is checked against the field."""
+    with pytest.raises(ValidationError) as info:
+        list(Todo.objects.using(offline).filter(**lookups))
+    assert info.value.field == key
+    with pytest.raises(ValidationError):
+        list(Todo.objects.using(offline).exclude(**lookups))
+
+
+def test_lookup_values_that_fit_the_field_pass() -> None:
+    from kintorm.orm.query import compile_lookups
+
+    assert compile_lookups(Todo, {"done": None, "title__in": ["a", "b"]}) == [
+        ("done", "null"),
+        ("in_title", '"a","b"'),
+    ]
+
+
 def test_unknown_model_argument_raises_type_error() -> None:
     with pytest.raises(TypeError, match="titel"):
         Todo(titel="x")  # type: ignore[call-arg]
