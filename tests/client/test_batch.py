@@ -170,7 +170,8 @@ def test_409_re_sends_everything_up_to_the_last_conflict(wire: Wire, sleeps: lis
         ["r0", "r1", "r2", "r3"],
         ["r0", "r1"],
     ]
-    assert len(sleeps) == 1 and 1.5 <= sleeps[0] <= 4.5  # Retry-After 3, jittered
+    # not Kinto's generic Retry-After (3 s): 0.1 s, jittered, for a first re-send
+    assert len(sleeps) == 1 and 0.05 <= sleeps[0] <= 0.15
     assert [r["data"]["id"] for r in b.results()] == ["r0", "r1", "r2", "r3"]
 
 
@@ -246,3 +247,26 @@ def test_a_failed_batch_post_fails_its_requests_not_the_others(wire: Wire) -> No
         wire.batch(client, _creates)
     assert [e.index for e in info.value.exceptions] == [0, 1]
     assert info.value.results[2:] == [{"data": {"id": "r0"}}, {"data": {"id": "r1"}}]
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "header", "attempt", "low", "high"),
+    [
+        (None, "3", 0, 0.05, 0.15),  # 0.1 s first
+        (None, "3", 3, 0.4, 1.2),  # doubling: 0.8 s
+        (None, "3", 10, 1.5, 4.5),  # capped by the server's Retry-After
+        (None, None, 10, 0.5, 1.5),  # no header: capped at 1 s
+        (None, "0", 2, 0.0, 0.0),  # the server says "now"
+        (0.05, "3", 5, 0.025, 0.075),  # the client's retry_after wins
+    ],
+)
+def test_the_wait_before_re_sending_rolled_back_requests(
+    retry_after: float | None, header: str | None, attempt: int, low: float, high: float
+) -> None:
+    from kintorm.client.batch import _resend_wait
+    from kintorm.client.protocol import Session
+
+    session = Session("http://kinto.test/v1", retry=3, retry_after=retry_after)
+    headers = {"Retry-After": header} if header is not None else {}
+    waits = [_resend_wait(session, headers, attempt) for _ in range(50)]
+    assert all(low <= w <= high for w in waits), (min(waits), max(waits))
