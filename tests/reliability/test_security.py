@@ -132,11 +132,13 @@ def test_credentials_never_in_logs_reprs_or_errors(
 def test_requests_transport_verifies_tls_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
 
-    def request(self: requests.Session, method: str, url: str, **kwargs: Any) -> Any:
+    def send(self: requests.Session, prepared: Any, **kwargs: Any) -> Any:
         seen.append(kwargs.get("verify"))
         raise requests.ConnectionError("stop here")
 
-    monkeypatch.setattr(requests.Session, "request", request)
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # they would replace True
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(requests.Session, "send", send)
     for client in (Client(server_url="https://kinto.test/v1"),):
         with pytest.raises(KintoException):
             client.server_info()
@@ -145,6 +147,25 @@ def test_requests_transport_verifies_tls_by_default(monkeypatch: pytest.MonkeyPa
     with pytest.raises(KintoException):
         Client(server_url="https://kinto.test/v1", verify="/etc/ssl/ca.pem").server_info()
     assert seen == [True, False, "/etc/ssl/ca.pem"]
+
+
+def test_a_ca_bundle_from_the_environment_is_still_honoured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The environment is read once per origin now, not on every request: the
+    variables requests honours (a CA bundle, proxies) still apply."""
+    seen: list[Any] = []
+
+    def send(self: requests.Session, prepared: Any, **kwargs: Any) -> Any:
+        seen.append((kwargs.get("verify"), kwargs.get("proxies")))
+        raise requests.ConnectionError("stop here")
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/company.pem")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    monkeypatch.setattr(requests.Session, "send", send)
+    with pytest.raises(KintoException):
+        Client(server_url="https://kinto.test/v1").server_info()
+    assert seen == [("/etc/ssl/company.pem", {"https": "http://proxy.test:3128"})]
 
 
 def test_httpx_transport_verifies_tls_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
