@@ -99,12 +99,11 @@ class RequestsTransport:
         tenth of the client's CPU time per request (benchmark B7)."""
         parts = urlsplit(url)
         origin = (parts.scheme, parts.netloc)
-        settings = self._environment.get(origin)
-        if settings is None:
-            settings = session.merge_environment_settings(url, {}, None, self.verify, None)
-            settings["allow_redirects"] = True
-            self._environment[origin] = settings
-        return settings
+        cached = self._environment.get(origin)
+        if cached is None:
+            merged = session.merge_environment_settings(url, {}, None, self.verify, None)
+            cached = self._environment[origin] = {**merged, "allow_redirects": True}
+        return cached
 
     def close(self) -> None:
         session = getattr(self._local, "session", None)
