@@ -174,13 +174,25 @@ def _json_default(value: object) -> str:
 
 
 def encode_json(payload: Any) -> bytes:
-    """JSON bytes; dates become ISO-8601 strings; anything else unknown raises TypeError,
-    NaN and infinities ValueError."""
+    """UTF-8 JSON bytes; dates become ISO-8601 strings; anything else unknown raises
+    TypeError; NaN, infinities and lone surrogates ValueError (Kinto would answer 400)."""
     try:
-        text = json.dumps(payload, default=_json_default, separators=(",", ":"), allow_nan=False)
-    except ValueError as exc:  # NaN and infinities: not JSON, Kinto would answer 400
-        raise ValueError(f"cannot send as JSON: {exc}") from None
-    return text.encode()
+        text = json.dumps(
+            payload,
+            default=_json_default,
+            separators=(",", ":"),
+            allow_nan=False,
+            ensure_ascii=False,
+        )
+        return text.encode()
+    except ValueError as exc:  # NaN and infinities (UnicodeEncodeError is one too)
+        raise ValueError(f"cannot send as JSON: {_reason(exc)}") from None
+
+
+def _reason(exc: ValueError) -> str:
+    if isinstance(exc, UnicodeEncodeError):
+        return f"a string holds a lone surrogate {exc.object[exc.start : exc.end]!r}"
+    return str(exc)
 
 
 def encode_param(key: str, value: Any) -> str:

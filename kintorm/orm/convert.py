@@ -18,7 +18,7 @@ import cattrs
 
 from kintorm.orm.exceptions import ValidationError
 
-__all__ = ["converter", "make_converter", "structure_value", "unstructure_value"]
+__all__ = ["Converter", "converter", "make_converter", "structure_value", "unstructure_value"]
 
 
 def _strict(kind: type, *accepted: type) -> Callable[[Any, Any], Any]:
@@ -56,9 +56,42 @@ def _structure_datetime(value: Any, _: Any) -> datetime.datetime:
     raise TypeError(f"expected an ISO datetime string, got {type(value).__name__} {value!r}")
 
 
-def make_converter() -> cattrs.Converter:
+class Converter(cattrs.Converter):
+    """A cattrs converter that knows whether hooks were registered on it after
+    :func:`make_converter`: the generated record loaders (kintorm.orm.loading) check
+    JSON-native values inline, as kintorm's own hooks would, only while it is False."""
+
+    #: set by every register_* call; make_converter() clears it once its hooks are in
+    customized: bool = True
+
+    def register_structure_hook(self, *args: Any, **kwargs: Any) -> Any:
+        self.customized = True
+        return super().register_structure_hook(*args, **kwargs)
+
+    def register_structure_hook_func(self, *args: Any, **kwargs: Any) -> Any:
+        self.customized = True
+        return super().register_structure_hook_func(*args, **kwargs)
+
+    def register_structure_hook_factory(self, *args: Any, **kwargs: Any) -> Any:
+        self.customized = True
+        return super().register_structure_hook_factory(*args, **kwargs)
+
+    def register_unstructure_hook(self, *args: Any, **kwargs: Any) -> Any:
+        self.customized = True
+        return super().register_unstructure_hook(*args, **kwargs)
+
+    def register_unstructure_hook_func(self, *args: Any, **kwargs: Any) -> Any:
+        self.customized = True
+        return super().register_unstructure_hook_func(*args, **kwargs)
+
+    def register_unstructure_hook_factory(self, *args: Any, **kwargs: Any) -> Any:
+        self.customized = True
+        return super().register_unstructure_hook_factory(*args, **kwargs)
+
+
+def make_converter() -> Converter:
     """A fresh converter with kintorm's hooks; register your own hooks on it if needed."""
-    conv = cattrs.Converter()
+    conv = Converter()
     for kind, accepted in (
         (str, (str,)),
         (int, (int,)),
@@ -72,6 +105,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(datetime.date, _structure_date)
     conv.register_unstructure_hook(datetime.datetime, lambda v: v.isoformat())
     conv.register_unstructure_hook(datetime.date, lambda v: v.isoformat())
+    conv.customized = False
     return conv
 
 
@@ -100,7 +134,7 @@ def unstructure_value(value: Any, type_: Any, field: str) -> Any:
     try:
         wire = converter.unstructure(value, unstructure_as=type_)
         converter.structure(wire, type_)  # type check: what we send must read back
-        json.dumps(wire, allow_nan=False)
+        json.dumps(wire, allow_nan=False, ensure_ascii=False).encode()  # no lone surrogate
     except Exception as exc:
         errors = _messages(exc, field)
         raise ValidationError(

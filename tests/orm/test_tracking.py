@@ -15,8 +15,9 @@ from kintorm.orm.tracking import diff_documents, json_diff, merge_diff, same
 from .models import Doc
 
 keys = st.text("abcdefgh_~/", min_size=1, max_size=4)
-# no NUL: PostgreSQL cannot store it in jsonb (Kinto answers 503 there, 201 on memory)
-text = st.text(st.characters(blacklist_characters="\x00"), max_size=5)
+# no NUL: PostgreSQL cannot store it in jsonb (Kinto answers 503 there, 201 on memory);
+# no lone surrogates: they are not text (kintorm refuses them, see test_bad_input)
+text = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=5)
 scalars = st.none() | st.booleans() | st.integers(-1000, 1000) | text
 json_values = st.recursive(
     scalars,

@@ -137,6 +137,7 @@ def test_unknown_model_argument_raises_type_error() -> None:
         ({"due": "tomorrow"}, "due"),
         ({"notes": {"x": object()}}, "notes"),
         ({"notes": {"x": float("nan")}}, "notes"),
+        ({"title": "half a pair \ud800"}, "title"),  # a lone surrogate is not text
     ],
 )
 def test_wrong_or_unserialisable_values_raise_validation_error(
@@ -153,6 +154,7 @@ def test_wrong_or_unserialisable_values_raise_validation_error(
         ({"x": object()}, TypeError),
         ({"x": float("nan")}, ValueError),
         ({"x": math.inf}, ValueError),
+        ({"x": "\udc00"}, ValueError),
     ],
 )
 def test_unserialisable_values_in_client_calls(
