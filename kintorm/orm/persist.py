@@ -26,6 +26,7 @@ from kintorm.orm.exceptions import (
     PermissionDenied,
     ValidationError,
 )
+from kintorm.orm.loading import Loader, build_loader
 from kintorm.orm.state import (
     DEFERRED,
     data_fields,
@@ -45,6 +46,8 @@ __all__ = [
     "delete_op",
     "document",
     "from_wire",
+    "load_reference",
+    "loader",
     "location",
     "refresh_op",
     "save_op",
@@ -106,6 +109,41 @@ def from_wire(
     With ``partial`` (a listing with ``_fields``), fields that did not come back are
     left DEFERRED and are never sent back unless assigned.
     """
+    obj: M = loader(model)(data, permissions, partial, client)
+    return obj
+
+
+_LOADER = "_kintorm_loader"
+
+
+def loader(model: type[Record], *, owned: bool = False) -> Loader:
+    """``load(data, permissions, partial, client)``: from_wire for ``model``, built
+    once per class (kintorm.orm.loading); loops over records call it directly.
+    ``owned``: the caller gives ``data`` up (it becomes the snapshot's)."""
+    cached: list[Loader | None] | None = model.__dict__.get(_LOADER)
+    if cached is None:
+        cached = [None, None]
+        setattr(model, _LOADER, cached)
+    found = cached[owned]
+    if found is None:
+
+        def reference(data: JSONDict, permissions: Any, partial: bool, client: Any) -> Any:
+            return load_reference(model, data, permissions, partial=partial, client=client)
+
+        found = cached[owned] = build_loader(model, reference, owned=owned)
+    return found
+
+
+def load_reference(
+    model: type[M],
+    data: JSONDict,
+    permissions: Any = None,
+    *,
+    partial: bool = False,
+    client: BaseClient | None = None,
+) -> M:
+    """from_wire through cattrs and ``__init__``: the reference of the generated
+    loaders, which hand it every record they do not take."""
     kwargs: JSONDict = {}
     errors: list[str] = []
     first: str | None = None

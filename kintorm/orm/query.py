@@ -54,7 +54,15 @@ from kintorm.orm.exceptions import (
     UnsupportedQuery,
 )
 from kintorm.orm.lookups import FLAG_LOOKUPS, LOOKUPS, encode_value
-from kintorm.orm.persist import client_for, document, from_wire, location, save_op, translate
+from kintorm.orm.persist import (
+    client_for,
+    document,
+    from_wire,
+    loader,
+    location,
+    save_op,
+    translate,
+)
 from kintorm.orm.state import data_fields, state
 
 if TYPE_CHECKING:
@@ -426,10 +434,11 @@ class QuerySet(Generic[M]):
 
     def _instances(self, raw: Iterable[dict[str, Any]], client: BaseClient) -> Iterator[M]:
         partial = self.spec.fields is not None
+        load = loader(self.model, owned=True)  # the page's records are ours
         for item in raw:
             if item.get("deleted"):
                 continue  # a tombstone (filters on last_modified return them)
-            yield from_wire(self.model, item, partial=partial, client=client)
+            yield load(item, None, partial, client)
 
     def _raw_stream(self, client: BaseClient, page_size: int | None = None) -> Stream:
         compiled = compile_query(self.spec, self._path(client), "GET", page_size=page_size)
