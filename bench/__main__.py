@@ -266,6 +266,9 @@ def write_docs(
         *[f"- {n}" for n in notes + row_notes],
         "",
     ]
+    analysis = ROOT / "bench" / "analysis.md"  # hand-written: profiles, why targets are missed
+    if analysis.exists():
+        lines += [analysis.read_text().rstrip(), ""]
     path.write_text("\n".join(lines))
 
 

@@ -14,6 +14,7 @@ import gc
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -328,7 +329,17 @@ def machine() -> dict[str, str]:
     for dist in ("kintorm", "kinto-http", "kinto", "requests", "attrs", "cattrs"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions.append(f"{dist} {metadata.version(dist)}")
+    commit = "unknown"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=os.path.dirname(os.path.abspath(__file__)),
+        ).stdout.strip()
     return {
+        "kintorm commit": commit,
         "CPU": cpu,
         "cores": str(os.cpu_count()),
         "Python": f"{platform.python_implementation()} {sys.version.split()[0]}",
