@@ -64,29 +64,27 @@ class Converter(cattrs.Converter):
     #: set by every register_* call; make_converter() clears it once its hooks are in
     customized: bool = True
 
-    def register_structure_hook(self, *args: Any, **kwargs: Any) -> Any:
-        self.customized = True
-        return super().register_structure_hook(*args, **kwargs)
 
-    def register_structure_hook_func(self, *args: Any, **kwargs: Any) -> Any:
-        self.customized = True
-        return super().register_structure_hook_func(*args, **kwargs)
+def _noting(name: str) -> Callable[..., Any]:
+    """``Converter.<name>``: cattrs' method, after noting that a hook was registered."""
+    method = getattr(cattrs.Converter, name)
 
-    def register_structure_hook_factory(self, *args: Any, **kwargs: Any) -> Any:
+    def register(self: Converter, *args: Any, **kwargs: Any) -> Any:
         self.customized = True
-        return super().register_structure_hook_factory(*args, **kwargs)
+        return method(self, *args, **kwargs)
 
-    def register_unstructure_hook(self, *args: Any, **kwargs: Any) -> Any:
-        self.customized = True
-        return super().register_unstructure_hook(*args, **kwargs)
+    return register
 
-    def register_unstructure_hook_func(self, *args: Any, **kwargs: Any) -> Any:
-        self.customized = True
-        return super().register_unstructure_hook_func(*args, **kwargs)
 
-    def register_unstructure_hook_factory(self, *args: Any, **kwargs: Any) -> Any:
-        self.customized = True
-        return super().register_unstructure_hook_factory(*args, **kwargs)
+for _name in (
+    "register_structure_hook",
+    "register_structure_hook_func",
+    "register_structure_hook_factory",
+    "register_unstructure_hook",
+    "register_unstructure_hook_func",
+    "register_unstructure_hook_factory",
+):
+    setattr(Converter, _name, _noting(_name))
 
 
 def make_converter() -> Converter:
