@@ -46,6 +46,8 @@ __all__ = ["KintoServer", "ServerError", "http_json", "postgresql_status", "post
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/{dbname}"
 PG_URL_ENV = "KINTORM_PG_URL"
+#: appended to every database name, so that several checkouts can test side by side
+PG_DB_SUFFIX_ENV = "KINTORM_PG_DB_SUFFIX"
 
 # `python -m kinto` is a no-op (kinto/__main__.py has no __name__ guard).
 _KINTO_CLI = (sys.executable, "-c", "import sys; from kinto.__main__ import main; sys.exit(main())")
@@ -582,6 +584,7 @@ class _ToolMissing(Exception):
 
 
 def _pg_target(dbname: str) -> str:
+    dbname += os.environ.get(PG_DB_SUFFIX_ENV, "")
     env = os.environ.get(PG_URL_ENV)
     if not env:
         return DEFAULT_PG_URL.format(dbname=dbname)
