@@ -22,7 +22,6 @@ from kintorm.orm.connection import get_default_client
 from kintorm.orm.convert import converter, structure_value, unstructure_value
 from kintorm.orm.exceptions import (
     ConflictError,
-    DoesNotExist,
     PermissionDenied,
     ValidationError,
 )
@@ -294,7 +293,7 @@ def translate(
         message = f"{what} was deleted on the server since it was loaded"
         return ConflictError(message, exc, current=None, local=obj, changes=changes)
     if status == 404:
-        return DoesNotExist(f"{what} does not exist in {where}")
+        return model.DoesNotExist(f"{what} does not exist in {where}")
     return exc
 
 
@@ -305,6 +304,11 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
     model = type(obj)
     bucket, collection = location(model, client)
     st = state(obj)
+    if st.deleted and not force:
+        raise model.DoesNotExist(
+            f"{model.__name__} {obj.id!r} was deleted with delete(): save(force=True) "
+            "creates it again under the same id, or set id = None to save it as a new record"
+        )
     doc = document(obj)  # validates before anything is sent
     if st.snapshot is None:
         if obj.id is None:
@@ -342,6 +346,7 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
                 exc, obj, bucket, collection, client, action="update", changes=changes
             ) from exc
     _apply(obj, body, client)
+    st.deleted = False
 
 
 def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[None]:
@@ -361,6 +366,7 @@ def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[None]:
         raise translate(exc, obj, bucket, collection, client, action="delete") from exc
     st = state(obj)
     st.snapshot = None
+    st.deleted = True
     obj.last_modified = None
 
 

@@ -254,11 +254,12 @@ def _check_value(key: str, op: str, value: Any, type_: Any) -> None:
         values, expected = (list(value) if many else [value]), _element_type(type_)
     else:
         return  # like/startswith check for text; isnull/exists for a flag
-    if _is_open(expected) or (value is None and op in ("exact", "eq", "ne")):
-        return  # open types take anything; None matches a missing or null value
+    if value is None and op in ("exact", "eq", "ne"):
+        return  # None matches a missing or null value
     plain = _unwrap_optional(expected)
     for item in values:
-        if op in _ORDERED and plain in _NUMBERS and type(item) in _NUMBERS:
+        if _is_open(expected) or (op in _ORDERED and plain in _NUMBERS and type(item) in _NUMBERS):
+            unstructure_value(item, Any, key)  # any value, if Kinto can hold it exactly
             continue
         unstructure_value(item, expected, key)
 

@@ -87,6 +87,8 @@ class _State:
     extras: dict[str, Any] = attrs.field(factory=dict)
     #: the client the record was loaded or saved with
     client: BaseClient | None = None
+    #: deleted with delete(): save() refuses to create it again unless forced
+    deleted: bool = False
 
     def remember(self, document: dict[str, Any]) -> None:
         self.snapshot = json_copy(document)
