@@ -19,7 +19,16 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+)
 
 import attrs
 
@@ -51,6 +60,7 @@ from kintorm.orm.exceptions import (
     ConflictError,
     DoesNotExist,
     FieldError,
+    InvalidRecord,
     UnsupportedQuery,
 )
 from kintorm.orm.lookups import FLAG_LOOKUPS, LOOKUPS, encode_value
@@ -73,6 +83,8 @@ __all__ = ["Change", "CompiledRequest", "QuerySet", "QuerySpec", "compile_query"
 M = TypeVar("M", bound="Record")
 T = TypeVar("T")
 Params = tuple[tuple[str, str], ...]
+#: "raise", "skip", or a function called with each InvalidRecord skipped
+OnInvalid = Literal["raise", "skip"] | Callable[[InvalidRecord], object]
 
 #: how many ids go in one in_id filter (URLs stay short)
 IN_BULK_CHUNK = 100
@@ -89,6 +101,8 @@ class QuerySpec:
     before: int | None = None
     start: int = 0
     stop: int | None = None
+    #: what loading does with a stored record that does not fit the model
+    on_invalid: OnInvalid = "raise"
 
     @property
     def sliced(self) -> bool:
@@ -350,6 +364,17 @@ class QuerySet(Generic[M]):
         back by save() unless assigned."""
         return self._clone(fields=_check_fields(self.model, fields))
 
+    def on_invalid(self, action: OnInvalid) -> QuerySet[M]:
+        """What loading does with a stored record that does not fit the model:
+        ``"raise"`` (the default) raises :class:`InvalidRecord` (naming the record, the
+        field, and holding the stored document as ``.data``), ``"skip"`` leaves it out,
+        and a function is called with each such InvalidRecord, then the record is left
+        out (raise from it to stop). Applies to iteration, ``iterator()``, ``first()``,
+        ``get()``, ``values()`` and ``in_bulk()``; ``count()`` counts every record."""
+        if action not in ("raise", "skip") and not callable(action):
+            raise ValueError(f"on_invalid takes 'raise', 'skip' or a function, not {action!r}")
+        return self._clone(on_invalid=action)
+
     def since(self, timestamp: int) -> QuerySet[M]:
         """Records modified after ``timestamp`` (``_since``)."""
         return self._clone(since=int(timestamp))
@@ -439,7 +464,18 @@ class QuerySet(Generic[M]):
         for item in raw:
             if item.get("deleted"):
                 continue  # a tombstone (filters on last_modified return them)
-            yield load(item, None, partial, client)
+            try:
+                yield load(item, None, partial, client)
+            except InvalidRecord as exc:
+                self._invalid(exc)
+
+    def _invalid(self, exc: InvalidRecord) -> None:
+        """Raise ``exc``, or note it and return (the record is skipped): ``on_invalid``."""
+        action = self.spec.on_invalid
+        if action == "raise":
+            raise exc
+        if callable(action):
+            action(exc)
 
     def _raw_stream(self, client: BaseClient, page_size: int | None = None) -> Stream:
         compiled = compile_query(self.spec, self._path(client), "GET", page_size=page_size)
@@ -563,7 +599,14 @@ class QuerySet(Generic[M]):
                         f"bucket {bucket!r}, collection {collection!r}"
                     ) from exc
                 raise
-            return from_wire(self.model, body["data"], body.get("permissions"), client=client)
+            try:
+                return from_wire(self.model, body["data"], body.get("permissions"), client=client)
+            except InvalidRecord as exc:
+                self._invalid(exc)
+                raise self.model.DoesNotExist(
+                    f"{self.model.__name__} {record_id!r} does not fit the model and was "
+                    "skipped (on_invalid)"
+                ) from exc
         found = yield from self._slice(0, 2)._fetch_op(client)
         if not found:
             raise self.model.DoesNotExist(f"no {self.model.__name__} matches {self!r}")
