@@ -181,7 +181,14 @@ KINTO_INT_RANGE = (-(2**63), 2**64 - 1)
 #: The deepest nesting of objects and arrays in a body kintorm sends. Kinto 26 answers
 #: 500 from about 480 levels (a recursive copy of the record), on every backend.
 MAX_JSON_DEPTH = 320
-_LONG_DIGITS = re.compile(r"\d{19}")  # shorter integers are all in KINTO_INT_RANGE
+#: every digit as "0": a run of 19 means an integer that may be outside KINTO_INT_RANGE
+#: (shorter ones are all inside), or digits in a string (a false alarm costs a walk)
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
+#: what _nests_deeper keeps of a JSON text: brackets, and what strings need to be found
+_SKELETON_DROP = bytes(sorted(set(range(256)) - set(b'{}[]"\\bfnrtu/')))
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
 def encode_json(payload: Any) -> bytes:
@@ -203,17 +210,33 @@ def encode_json(payload: Any) -> bytes:
     except RecursionError:
         check_json(payload)
         raise ValueError("cannot send as JSON: nested too deep") from None
-    check_encoded(payload, text)
+    check_encoded(payload, data)
     return data
 
 
 def check_encoded(
-    value: Any, text: str, *, path: str = "", max_depth: int = MAX_JSON_DEPTH
+    value: Any, data: bytes, *, path: str = "", max_depth: int = MAX_JSON_DEPTH
 ) -> None:
-    """:func:`check_json` of ``value`` whose JSON is ``text``, only when the text holds
-    a long run of digits or enough brackets to nest too deep (cheap otherwise)."""
-    if text.count("[") + text.count("{") > max_depth or _LONG_DIGITS.search(text):
+    """:func:`check_json` of ``value`` whose UTF-8 JSON is ``data``, only when ``data``
+    holds a run of 19 digits or nests deeper than ``max_depth`` (C-speed scans)."""
+    if len(data) < min(len(_LONG_NUMBER), 2 * max_depth + 2):
+        return  # too short for such an integer or for that many brackets
+    if _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO) or _nests_deeper(data, max_depth):
         check_json(value, path=path, max_depth=max_depth)
+
+
+def _nests_deeper(data: bytes, max_depth: int) -> bool:
+    """Whether the JSON text ``data`` nests objects and arrays deeper than ``max_depth``:
+    the brackets outside strings, with innermost pairs removed level by level."""
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return False
+    skeleton = _STRING.sub(b"", data.translate(None, _SKELETON_DROP))
+    skeleton = skeleton.translate(None, b"bfnrtu/")  # true, false, null
+    for _ in range(max_depth):
+        if not skeleton:
+            return False
+        skeleton = _INNERMOST.sub(b"", skeleton)  # one level: "{[]}" becomes "{}"
+    return bool(skeleton)
 
 
 def check_json(value: Any, *, path: str = "", max_depth: int = MAX_JSON_DEPTH) -> None:

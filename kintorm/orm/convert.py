@@ -195,8 +195,8 @@ def unstructure_value(value: Any, type_: Any, field: str) -> Any:
         wire = converter.unstructure(value, unstructure_as=type_)
         converter.structure(wire, type_)  # type check: what we send must read back
         text = json.dumps(wire, allow_nan=False, ensure_ascii=False)
-        text.encode()  # no lone surrogate
-        check_encoded(wire, text, path=field, max_depth=MAX_VALUE_DEPTH)
+        data = text.encode()  # no lone surrogate
+        check_encoded(wire, data, path=field, max_depth=MAX_VALUE_DEPTH)
     except RecursionError:
         _raise_too_deep(value, field)
     except Exception as exc:

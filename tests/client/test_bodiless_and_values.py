@@ -6,13 +6,23 @@ deeper than MAX_JSON_DEPTH are refused before anything is sent (issue 10)."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kintorm import KintoException, MalformedResponse, PreconditionFailed
-from kintorm.client.protocol import MAX_JSON_DEPTH, check_json, encode_json
+from kintorm.client.protocol import (
+    KINTO_INT_RANGE,
+    MAX_JSON_DEPTH,
+    _nests_deeper,
+    check_encoded,
+    check_json,
+    encode_json,
+)
 
 from ._wire import Wire
 
@@ -87,3 +97,52 @@ def test_the_edges_pass() -> None:
     assert b"18446744073709551615,-9223372036854775808" in encode_json(payload)
     check_json(payload)
     assert encode_json({"s": "1" * 40, "b": True}) == b'{"s":"' + b"1" * 40 + b'","b":true}'
+
+
+# --- the scans that decide when to walk a payload, against a reference --------------
+
+
+def depth_of(value: Any) -> int:
+    """The nesting of objects and arrays in ``value`` (the reference: recursion)."""
+    if isinstance(value, dict):
+        return 1 + max((depth_of(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth_of(v) for v in value), default=0)
+    return 0
+
+
+def ints_of(value: Any) -> list[int]:
+    if isinstance(value, dict):
+        return [i for v in value.values() for i in ints_of(v)]
+    if isinstance(value, list):
+        return [i for v in value for i in ints_of(v)]
+    return [value] if type(value) is int else []
+
+
+TRICKY_TEXT = st.text(alphabet=st.sampled_from('[]{}"\\/:,0123456789abfnrtué\n\t'), max_size=12)
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TRICKY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TRICKY_TEXT, inner, max_size=3),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, max_depth=st.integers(min_value=0, max_value=8))
+def test_check_encoded_refuses_exactly_what_the_reference_refuses(
+    value: Any, max_depth: int
+) -> None:
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    low, high = KINTO_INT_RANGE
+    too_deep = depth_of(value) > max_depth
+    out_of_range = any(not low <= i <= high for i in ints_of(value))
+    assert _nests_deeper(data, max_depth) is too_deep
+    if too_deep or out_of_range:
+        with pytest.raises(ValueError, match=r"levels deep|outside -2"):
+            check_encoded(value, data, max_depth=max_depth)
+    else:
+        check_encoded(value, data, max_depth=max_depth)
