@@ -370,7 +370,8 @@ class QuerySet(Generic[M]):
         field, and holding the stored document as ``.data``), ``"skip"`` leaves it out,
         and a function is called with each such InvalidRecord, then the record is left
         out (raise from it to stop). Applies to iteration, ``iterator()``, ``first()``,
-        ``get()``, ``values()`` and ``in_bulk()``; ``count()`` counts every record."""
+        ``get()``, ``values()``, ``in_bulk()`` and ``changes()``; ``count()`` counts
+        every record."""
         if action not in ("raise", "skip") and not callable(action):
             raise ValueError(f"on_invalid takes 'raise', 'skip' or a function, not {action!r}")
         return self._clone(on_invalid=action)
@@ -848,18 +849,27 @@ class QuerySet(Generic[M]):
 
     # --- changes --------------------------------------------------------------------
 
-    def _change(self, item: dict[str, Any], client: BaseClient) -> Change[M]:
+    def _change(self, item: dict[str, Any], client: BaseClient) -> Change[M] | None:
+        """The change of ``item``; None for a record skipped by ``on_invalid``."""
         record = None
         if not item.get("deleted"):
             partial = self.spec.fields is not None
-            record = from_wire(self.model, item, partial=partial, client=client)
+            try:
+                record = from_wire(self.model, item, partial=partial, client=client)
+            except InvalidRecord as exc:
+                self._invalid(exc)
+                return None
         return Change(item["id"], item["last_modified"], record is None, record)
 
     def _changes_query(self, since: int) -> tuple[BaseClient, Stream]:
         qs = self._clone(since=int(since), sort=("last_modified",))
         client = qs._resolve_client()
         pages = qs._raw_stream(client)
-        return client, each_item(pages, lambda page: (qs._change(item, client) for item in page))
+
+        def changes(page: list[Any]) -> Iterable[Change[M]]:
+            return filter(None, (qs._change(item, client) for item in page))
+
+        return client, each_item(pages, changes)
 
     def changes(self, since: int = 0) -> Iterator[Change[M]]:
         """Every change after ``since`` in ``last_modified`` order, deletions included

@@ -178,6 +178,9 @@ def test_on_invalid_skip_reads_past_invalid_records(client: Client, orm: ORM) ->
     with pytest.raises(Value.DoesNotExist):
         orm(qs).get(id="bad")
     assert orm(qs.all()).count() == 3  # counted by the server: every stored record
+    assert [c.id for c in orm(qs).changes()] == ["good-1", "good-2"]
+    with pytest.raises(InvalidRecord):
+        list(orm(Value.objects).changes())
 
 
 def test_on_invalid_function_sees_each_skipped_record(client: Client, orm: ORM) -> None:
