@@ -322,3 +322,27 @@ def test_save_after_delete_is_refused_unless_forced(
     orm(item).save()  # a new record, under a new id
     assert [r["title"] for r in client.get_records()] == ["b"]
     assert issubclass(Value.DoesNotExist, DoesNotExist)
+
+
+@attrs.define
+class Part:
+    name: str
+
+
+def test_unions_the_converter_cannot_load_are_refused_at_class_definition() -> None:
+    with pytest.raises(TypeError, match=r"Mixed\.x: int \| .*Part is not a supported union"):
+
+        class Mixed(Record):
+            x: int | Part = 0
+
+    with pytest.raises(TypeError, match=r"Dated\.when: list\[int \| datetime\.date\]"):
+
+        class Dated(Record):
+            when: list[int | datetime.date] = attrs.field(factory=list)
+
+    class Fine(Record):  # primitives, attrs classes, optionals: supported
+        a: int | str | None = None
+        b: Part | None = None
+        c: dict[str, float | bool] = attrs.field(factory=dict)
+
+    assert Fine(a="x").a == "x"
