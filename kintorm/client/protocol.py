@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import time
 import warnings
 from collections.abc import Generator, Iterator, Mapping
+from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -173,9 +175,27 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} {value!r} is not JSON serialisable")
 
 
+#: The integers Kinto keeps exactly: its JSON parser (rapidjson) reads any other
+#: integer as a float (2**64 comes back as 1.8446744073709552e+19), on every backend.
+KINTO_INT_RANGE = (-(2**63), 2**64 - 1)
+#: The deepest nesting of objects and arrays in a body kintorm sends. Kinto 26 answers
+#: 500 from about 480 levels (a recursive copy of the record), on every backend.
+MAX_JSON_DEPTH = 320
+#: every digit as "0": a run of 19 means an integer that may be outside KINTO_INT_RANGE
+#: (shorter ones are all inside), or digits in a string (a false alarm costs a walk)
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
+#: what _nests_deeper keeps of a JSON text: brackets, and what strings need to be found
+_SKELETON_DROP = bytes(sorted(set(range(256)) - set(b'{}[]"\\bfnrtu/')))
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+
+
 def encode_json(payload: Any) -> bytes:
     """UTF-8 JSON bytes; dates become ISO-8601 strings; anything else unknown raises
-    TypeError; NaN, infinities and lone surrogates ValueError (Kinto would answer 400)."""
+    TypeError; NaN, infinities and lone surrogates ValueError (Kinto would answer 400);
+    so do integers outside KINTO_INT_RANGE (Kinto would store a float) and nesting
+    deeper than MAX_JSON_DEPTH (Kinto would answer 500), naming where they are."""
     try:
         text = json.dumps(
             payload,
@@ -184,9 +204,69 @@ def encode_json(payload: Any) -> bytes:
             allow_nan=False,
             ensure_ascii=False,
         )
-        return text.encode()
+        data = text.encode()
     except ValueError as exc:  # NaN and infinities (UnicodeEncodeError is one too)
         raise ValueError(f"cannot send as JSON: {_reason(exc)}") from None
+    except RecursionError:
+        check_json(payload)
+        raise ValueError("cannot send as JSON: nested too deep") from None
+    check_encoded(payload, data)
+    return data
+
+
+def check_encoded(
+    value: Any, data: bytes, *, path: str = "", max_depth: int = MAX_JSON_DEPTH
+) -> None:
+    """:func:`check_json` of ``value`` whose UTF-8 JSON is ``data``, only when ``data``
+    holds a run of 19 digits or nests deeper than ``max_depth`` (C-speed scans)."""
+    if len(data) < min(len(_LONG_NUMBER), 2 * max_depth + 2):
+        return  # too short for such an integer or for that many brackets
+    if _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO) or _nests_deeper(data, max_depth):
+        check_json(value, path=path, max_depth=max_depth)
+
+
+def _nests_deeper(data: bytes, max_depth: int) -> bool:
+    """Whether the JSON text ``data`` nests objects and arrays deeper than ``max_depth``:
+    the brackets outside strings, with innermost pairs removed level by level."""
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return False
+    skeleton = _STRING.sub(b"", data.translate(None, _SKELETON_DROP))
+    skeleton = skeleton.translate(None, b"bfnrtu/")  # true, false, null
+    for _ in range(max_depth):
+        if not skeleton:
+            return False
+        skeleton = _INNERMOST.sub(b"", skeleton)  # one level: "{[]}" becomes "{}"
+    return bool(skeleton)
+
+
+def check_json(value: Any, *, path: str = "", max_depth: int = MAX_JSON_DEPTH) -> None:
+    """ValueError naming the place (``path``, then ``.key`` / ``[index]``) of the first
+    integer outside KINTO_INT_RANGE, or of nesting deeper than ``max_depth`` levels.
+    A loop, not recursion: any depth can be checked."""
+    low, high = KINTO_INT_RANGE
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not low <= item <= high:
+                raise ValueError(
+                    f"the integer {item} at {where or 'the top'} is outside -2**63..2**64-1, "
+                    "the range Kinto stores exactly (it would store a float)"
+                )
+            continue
+        if isinstance(item, dict):
+            children: Any = ((f"{where}.{k}" if where else str(k), v) for k, v in item.items())
+        elif isinstance(item, list | tuple | set | frozenset):
+            children = ((f"{where}[{i}]", v) for i, v in enumerate(item))
+        else:
+            continue
+        if depth >= max_depth:
+            shown = where if len(where) <= 60 else f"{where[:40]}...{where[-16:]}"
+            raise ValueError(
+                f"{path or 'the value'} nests objects and arrays more than {max_depth} "
+                f"levels deep (at {shown or 'the top'}): Kinto cannot store it"
+            )
+        stack.extend((child, name, depth + 1) for name, child in children)
 
 
 def _reason(exc: ValueError) -> str:
@@ -291,13 +371,18 @@ def error_for(response: Response, request: Request) -> KintoException:
     """The exception for a 4xx/5xx response, naming the server's message.
 
     A body that is not Kinto's JSON error gives MalformedResponse, except for a
-    412, whose status alone says what happened (a truncated 412 is still a 412).
+    412, whose status alone says what happened (a truncated 412 is still a 412),
+    and for an empty body (a HEAD is always answered so): then the status alone
+    names the error, with the exception class a GET would get.
     """
     try:
         body = json.loads(response.content)
     except ValueError:
         body = None
-    if isinstance(body, dict):
+    if not response.content.strip():
+        detail = _reason_phrase(response.status_code)
+        cls = ERROR_CLASSES.get(response.status_code, KintoException)
+    elif isinstance(body, dict):
         message = body.get("message") or body.get("error") or ""
         errno = body.get("errno")
         detail = f"{message} (errno {errno})" if errno is not None else str(message)
@@ -309,6 +394,13 @@ def error_for(response: Response, request: Request) -> KintoException:
             detail = f"the request body is over the server's limit: {preview(response.text)!r}"
             cls = KintoException
     return cls(detail, request=request, response=response)
+
+
+def _reason_phrase(status: int) -> str:
+    try:
+        return f"{HTTPStatus(status).phrase} (no body)"
+    except ValueError:
+        return "(no body)"
 
 
 def is_idempotent(request: Request) -> bool:

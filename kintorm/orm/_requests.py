@@ -14,7 +14,12 @@ from typing import Any
 import attrs
 
 from kintorm.client.base import BaseClient
-from kintorm.client.exceptions import KintoBatchException, KintoException, MalformedResponse
+from kintorm.client.exceptions import (
+    CollectionNotFound,
+    KintoBatchException,
+    KintoException,
+    MalformedResponse,
+)
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Emit, Op, Request, paginate, quote_etag
 from kintorm.client.resources import JSONDict
@@ -33,7 +38,10 @@ __all__ = [
 def count_op(client: BaseClient, path: str, params: tuple[tuple[str, str], ...]) -> Op[int]:
     """``HEAD`` of a plural endpoint: the ``Total-Objects`` header (filters honoured)."""
     request = Request("HEAD", path, params)
-    response = yield from client._send(request)
+    try:
+        response = yield from client._send(request)
+    except KintoException as exc:
+        raise _collection_error(exc) from exc
     total = response.headers.get("Total-Objects") or response.headers.get("Total-Records")
     if total is None or not total.isdigit():
         raise MalformedResponse(
@@ -99,7 +107,24 @@ def records_stream(
         seen += len(page)
         return [page[skip:]], stop is not None and seen >= stop
 
-    return _relay(paginate(client._session, request), window)
+    return _relay(_listing(client, request), window)
+
+
+def _listing(client: BaseClient, request: Request) -> Stream:
+    """paginate(), with a 404 (no such collection) raised as CollectionNotFound."""
+    try:
+        yield from paginate(client._session, request)
+    except KintoException as exc:
+        raise _collection_error(exc) from exc
+
+
+def _collection_error(exc: KintoException) -> KintoException:
+    """A 404 on a collection's records is CollectionNotFound (as for a write); the
+    HEAD of count() has no body to say so, the GET of a listing says errno 111."""
+    if _status(exc) != 404 or isinstance(exc, CollectionNotFound):
+        return exc
+    path = getattr(exc.request, "path", "")
+    return CollectionNotFound(f"no collection {path.rsplit('/', 1)[0]}", exc)
 
 
 def each_item(pages: Stream, convert: Callable[[list[Any]], Iterable[Any]]) -> Stream:

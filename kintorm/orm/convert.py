@@ -3,19 +3,29 @@
 Dates and datetimes travel as ISO-8601 strings, enums as their values, nested
 attrs classes as objects. Primitive types are checked strictly (``"5"`` is not
 an ``int``, ``1`` is not a ``str``) so that a wrong value is reported instead of
-being silently coerced.
+being silently coerced; unions of them (``int | str``) take a value of any of
+their types, as it is.
+
+Datetimes are sent in one form, UTC with microseconds
+(``2026-01-01T00:00:00.000000+00:00``), so that Kinto's string comparisons and
+sorting order them in time; a naive datetime (no ``tzinfo``) is refused when
+sent. One read from the server loads as it is (naive if stored naive).
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import json
 import math
+import types
+import typing
 from collections.abc import Callable
 from typing import Any
 
 import cattrs
 
+from kintorm.client.protocol import MAX_JSON_DEPTH, check_encoded, check_json
 from kintorm.orm.exceptions import ValidationError
 
 __all__ = ["Converter", "converter", "make_converter", "structure_value", "unstructure_value"]
@@ -46,6 +56,49 @@ def _structure_date(value: Any, _: Any) -> datetime.date:
     if isinstance(value, str):
         return datetime.date.fromisoformat(value)
     raise TypeError(f"expected an ISO date string, got {type(value).__name__} {value!r}")
+
+
+#: set while unstructure_value() checks a value that is about to be sent
+_SENDING: contextvars.ContextVar[bool] = contextvars.ContextVar("kintorm_sending", default=False)
+
+
+def _unstructure_datetime(value: datetime.datetime) -> str:
+    """UTC with microseconds: one length and one offset, so string order is time order."""
+    if value.utcoffset() is None:
+        if _SENDING.get():
+            raise ValueError(
+                f"naive datetime {value.isoformat()!r}: give it a time zone (e.g. "
+                "tzinfo=datetime.timezone.utc); it is stored in UTC"
+            )
+        return value.isoformat()  # read so from the server: kept as it was
+    utc = value.astimezone(datetime.UTC)
+    return utc.isoformat(timespec="microseconds")
+
+
+_PRIMITIVES = frozenset({str, int, float, bool, type(None)})
+
+
+def _is_primitive_union(type_: Any) -> bool:
+    """``int | str``, ``str | float | None``...: two or more JSON primitive types."""
+    if typing.get_origin(type_) not in (typing.Union, types.UnionType):
+        return False
+    args = typing.get_args(type_)
+    return all(a in _PRIMITIVES for a in args) and len(set(args) - {type(None)}) > 1
+
+
+def _structure_primitive_union(value: Any, type_: Any) -> Any:
+    """A value of one of the union's types, as it is (``int`` to ``float`` when the
+    union has ``float`` but not ``int``)."""
+    members = typing.get_args(type_)
+    kind = type(value)
+    if kind is float and not math.isfinite(value):
+        raise ValueError(f"{value!r} cannot be sent as JSON")
+    if kind in members:
+        return value
+    if kind is int and float in members:
+        return float(value)
+    names = " or ".join("None" if m is type(None) else m.__name__ for m in members)
+    raise TypeError(f"expected {names}, got {kind.__name__} {value!r}")
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime.datetime:
@@ -101,7 +154,8 @@ def make_converter() -> Converter:
     conv.register_structure_hook_func(lambda t: t is object, lambda value, _: value)
     conv.register_structure_hook(datetime.datetime, _structure_datetime)
     conv.register_structure_hook(datetime.date, _structure_date)
-    conv.register_unstructure_hook(datetime.datetime, lambda v: v.isoformat())
+    conv.register_structure_hook_func(_is_primitive_union, _structure_primitive_union)
+    conv.register_unstructure_hook(datetime.datetime, _unstructure_datetime)
     conv.register_unstructure_hook(datetime.date, lambda v: v.isoformat())
     conv.customized = False
     return conv
@@ -127,15 +181,41 @@ def structure_value(value: Any, type_: Any, field: str) -> Any:
         ) from exc
 
 
+#: How deep a field's value may nest: with the document and a batch around it, the
+#: body stays within the client's MAX_JSON_DEPTH.
+MAX_VALUE_DEPTH = MAX_JSON_DEPTH - 20
+
+
 def unstructure_value(value: Any, type_: Any, field: str) -> Any:
-    """``value`` as wire JSON, checked against ``type_`` and JSON-serialisable."""
+    """``value`` as wire JSON, checked against ``type_`` and JSON-serialisable: also no
+    naive datetime, no integer Kinto would store as a float, no nesting Kinto cannot
+    store (kintorm.client.protocol.check_json)."""
+    token = _SENDING.set(True)
     try:
         wire = converter.unstructure(value, unstructure_as=type_)
         converter.structure(wire, type_)  # type check: what we send must read back
-        json.dumps(wire, allow_nan=False, ensure_ascii=False).encode()  # no lone surrogate
+        text = json.dumps(wire, allow_nan=False, ensure_ascii=False)
+        data = text.encode()  # no lone surrogate
+        check_encoded(wire, data, path=field, max_depth=MAX_VALUE_DEPTH)
+    except RecursionError:
+        _raise_too_deep(value, field)
     except Exception as exc:
         errors = _messages(exc, field)
         raise ValidationError(
             f"invalid value for {field!r}: {'; '.join(errors)}", field=field, errors=errors
         ) from exc
+    finally:
+        _SENDING.reset(token)
     return wire
+
+
+def _raise_too_deep(value: Any, field: str) -> typing.NoReturn:
+    """The ValidationError of a value too deep to convert (a RecursionError on the way)."""
+    try:
+        check_json(value, path=field, max_depth=MAX_VALUE_DEPTH)
+        message = f"nested too deep to convert @ {field}"
+    except ValueError as exc:
+        message = f"{exc} @ {field}"
+    raise ValidationError(
+        f"invalid value for {field!r}: {message}", field=field, errors=[message]
+    ) from None

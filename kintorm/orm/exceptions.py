@@ -9,6 +9,7 @@ The tree::
      │    ├── DoesNotExist              get() found nothing (also ``Model.DoesNotExist``)
      │    ├── MultipleObjectsReturned   get() found several
      │    ├── ValidationError           a value the model or the server's schema rejects
+     │    │    └── InvalidRecord        a stored record the model cannot load (``.data``)
      │    └── BulkError                 some items of a bulk operation failed; ``.result``
      └── KintoException (client)
           ├── PermissionDenied          403 on a write: bucket/collection missing or not writable
@@ -30,6 +31,7 @@ __all__ = [
     "ConflictError",
     "DoesNotExist",
     "FieldError",
+    "InvalidRecord",
     "MultipleObjectsReturned",
     "ORMError",
     "PermissionDenied",
@@ -80,6 +82,28 @@ class ValidationError(ORMError, ValueError):
         self.field = field
         self.errors = errors if errors is not None else [message]
         self.response = response
+
+
+class InvalidRecord(ValidationError):
+    """A record on the server that does not fit the model (written by another program,
+    or before the model changed): ``record_id``, ``field`` (the first offending one),
+    ``errors`` and ``data``, the record's document as the server sent it.
+
+    A query set made with ``on_invalid("skip")`` reads past such records.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        record_id: Any,
+        data: dict[str, Any],
+        field: str | None = None,
+        errors: list[str] | None = None,
+    ) -> None:
+        super().__init__(message, field=field, errors=errors)
+        self.record_id = record_id
+        self.data = data
 
 
 class BulkError(ORMError):

@@ -15,15 +15,19 @@ Every record has the keyword-only fields ``id``, ``last_modified`` and
 from __future__ import annotations
 
 import sys
+import types
+import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, dataclass_transform
 
 import attrs
+import cattrs
 
 from kintorm.client.base import BaseClient
 from kintorm.client.patch import PatchType
 from kintorm.orm import exceptions
 from kintorm.orm.conflicts import save_merging_op
+from kintorm.orm.convert import converter
 from kintorm.orm.drive import Action, run_async, run_sync
 from kintorm.orm.manager import ManagerDescriptor
 from kintorm.orm.persist import (
@@ -83,6 +87,42 @@ class _ModelBase:
         # No generated __setattr__ (on_setattr hooks): it would stop an @attrs.define on
         # top from working. Values are checked when saved, not when assigned.
         attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)(cls)
+        if _ModelBase not in cls.__bases__:
+            _refuse_unsupported_unions(cls)
+
+
+_UNIONS = (typing.Union, types.UnionType)
+
+
+def _has_union(type_: Any) -> bool:
+    return typing.get_origin(type_) in _UNIONS or any(
+        _has_union(arg) for arg in typing.get_args(type_)
+    )
+
+
+def _refuse_unsupported_unions(cls: type[_ModelBase]) -> None:
+    """TypeError now, naming the field, for a union the converter cannot load (``int |
+    Author``), rather than a valid value refused at save time. Annotations that cannot be
+    resolved yet (forward references) are left to the first save or load."""
+    globalns, localns = cls._meta.namespace or ({}, {})
+    try:
+        # as locals only: each base class keeps its own module globals
+        hints = typing.get_type_hints(cls, None, {**globalns, **localns, cls.__name__: cls})
+    except Exception:
+        return
+    for field in attrs.fields(cls):
+        type_ = hints.get(field.name)
+        if type_ is None or not _has_union(type_):
+            continue
+        try:
+            converter.get_structure_hook(type_)
+        except cattrs.errors.StructureHandlerNotFoundError:
+            raise TypeError(
+                f"{cls.__name__}.{field.name}: {type_} is not a supported union: use a "
+                "union of JSON types (str, int, float, bool, None), of attrs classes, or "
+                "X | None, or register a structure hook for it on kintorm.orm.converter "
+                "before defining the model"
+            ) from None
 
 
 class Record(_ModelBase):

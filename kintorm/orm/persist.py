@@ -22,7 +22,7 @@ from kintorm.orm.connection import get_default_client
 from kintorm.orm.convert import converter, structure_value, unstructure_value
 from kintorm.orm.exceptions import (
     ConflictError,
-    DoesNotExist,
+    InvalidRecord,
     PermissionDenied,
     ValidationError,
 )
@@ -165,8 +165,13 @@ def load_reference(
             errors.append(f"required field missing @ {field.name}")
             first = first or field.name
     if errors:
-        raise ValidationError(
-            f"record {data.get('id')!r} does not fit {model.__name__}: " + "; ".join(errors),
+        raise InvalidRecord(
+            f"record {data.get('id')!r} does not fit {model.__name__}: "
+            + "; ".join(errors)
+            + " (the stored document is the error's .data; a query set with "
+            + "on_invalid('skip') reads past such records)",
+            record_id=data.get("id"),
+            data=data,
             field=first,
             errors=errors,
         )
@@ -294,7 +299,7 @@ def translate(
         message = f"{what} was deleted on the server since it was loaded"
         return ConflictError(message, exc, current=None, local=obj, changes=changes)
     if status == 404:
-        return DoesNotExist(f"{what} does not exist in {where}")
+        return model.DoesNotExist(f"{what} does not exist in {where}")
     return exc
 
 
@@ -305,6 +310,11 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
     model = type(obj)
     bucket, collection = location(model, client)
     st = state(obj)
+    if st.deleted is not None and st.deleted == obj.id and not force:
+        raise model.DoesNotExist(
+            f"{model.__name__} {obj.id!r} was deleted with delete(): save(force=True) "
+            "creates it again under the same id, or set id = None to save it as a new record"
+        )
     doc = document(obj)  # validates before anything is sent
     if st.snapshot is None:
         if obj.id is None:
@@ -342,6 +352,7 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
                 exc, obj, bucket, collection, client, action="update", changes=changes
             ) from exc
     _apply(obj, body, client)
+    st.deleted = None
 
 
 def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[None]:
@@ -361,6 +372,7 @@ def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[None]:
         raise translate(exc, obj, bucket, collection, client, action="delete") from exc
     st = state(obj)
     st.snapshot = None
+    st.deleted = obj.id
     obj.last_modified = None
 
 

@@ -19,7 +19,16 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+)
 
 import attrs
 
@@ -51,6 +60,7 @@ from kintorm.orm.exceptions import (
     ConflictError,
     DoesNotExist,
     FieldError,
+    InvalidRecord,
     UnsupportedQuery,
 )
 from kintorm.orm.lookups import FLAG_LOOKUPS, LOOKUPS, encode_value
@@ -73,6 +83,8 @@ __all__ = ["Change", "CompiledRequest", "QuerySet", "QuerySpec", "compile_query"
 M = TypeVar("M", bound="Record")
 T = TypeVar("T")
 Params = tuple[tuple[str, str], ...]
+#: "raise", "skip", or a function called with each InvalidRecord skipped
+OnInvalid = Literal["raise", "skip"] | Callable[[InvalidRecord], object]
 
 #: how many ids go in one in_id filter (URLs stay short)
 IN_BULK_CHUNK = 100
@@ -89,6 +101,8 @@ class QuerySpec:
     before: int | None = None
     start: int = 0
     stop: int | None = None
+    #: what loading does with a stored record that does not fit the model
+    on_invalid: OnInvalid = "raise"
 
     @property
     def sliced(self) -> bool:
@@ -254,11 +268,12 @@ def _check_value(key: str, op: str, value: Any, type_: Any) -> None:
         values, expected = (list(value) if many else [value]), _element_type(type_)
     else:
         return  # like/startswith check for text; isnull/exists for a flag
-    if _is_open(expected) or (value is None and op in ("exact", "eq", "ne")):
-        return  # open types take anything; None matches a missing or null value
+    if value is None and op in ("exact", "eq", "ne"):
+        return  # None matches a missing or null value
     plain = _unwrap_optional(expected)
     for item in values:
-        if op in _ORDERED and plain in _NUMBERS and type(item) in _NUMBERS:
+        if _is_open(expected) or (op in _ORDERED and plain in _NUMBERS and type(item) in _NUMBERS):
+            unstructure_value(item, Any, key)  # any value, if Kinto can hold it exactly
             continue
         unstructure_value(item, expected, key)
 
@@ -349,6 +364,18 @@ class QuerySet(Generic[M]):
         back by save() unless assigned."""
         return self._clone(fields=_check_fields(self.model, fields))
 
+    def on_invalid(self, action: OnInvalid) -> QuerySet[M]:
+        """What loading does with a stored record that does not fit the model:
+        ``"raise"`` (the default) raises :class:`InvalidRecord` (naming the record, the
+        field, and holding the stored document as ``.data``), ``"skip"`` leaves it out,
+        and a function is called with each such InvalidRecord, then the record is left
+        out (raise from it to stop). Applies to iteration, ``iterator()``, ``first()``,
+        ``get()``, ``values()``, ``in_bulk()`` and ``changes()``; ``count()`` counts
+        every record."""
+        if action not in ("raise", "skip") and not callable(action):
+            raise ValueError(f"on_invalid takes 'raise', 'skip' or a function, not {action!r}")
+        return self._clone(on_invalid=action)
+
     def since(self, timestamp: int) -> QuerySet[M]:
         """Records modified after ``timestamp`` (``_since``)."""
         return self._clone(since=int(timestamp))
@@ -438,7 +465,18 @@ class QuerySet(Generic[M]):
         for item in raw:
             if item.get("deleted"):
                 continue  # a tombstone (filters on last_modified return them)
-            yield load(item, None, partial, client)
+            try:
+                yield load(item, None, partial, client)
+            except InvalidRecord as exc:
+                self._invalid(exc)
+
+    def _invalid(self, exc: InvalidRecord) -> None:
+        """Raise ``exc``, or note it and return (the record is skipped): ``on_invalid``."""
+        action = self.spec.on_invalid
+        if action == "raise":
+            raise exc
+        if callable(action):
+            action(exc)
 
     def _raw_stream(self, client: BaseClient, page_size: int | None = None) -> Stream:
         compiled = compile_query(self.spec, self._path(client), "GET", page_size=page_size)
@@ -562,7 +600,14 @@ class QuerySet(Generic[M]):
                         f"bucket {bucket!r}, collection {collection!r}"
                     ) from exc
                 raise
-            return from_wire(self.model, body["data"], body.get("permissions"), client=client)
+            try:
+                return from_wire(self.model, body["data"], body.get("permissions"), client=client)
+            except InvalidRecord as exc:
+                self._invalid(exc)
+                raise self.model.DoesNotExist(
+                    f"{self.model.__name__} {record_id!r} does not fit the model and was "
+                    "skipped (on_invalid)"
+                ) from exc
         found = yield from self._slice(0, 2)._fetch_op(client)
         if not found:
             raise self.model.DoesNotExist(f"no {self.model.__name__} matches {self!r}")
@@ -804,18 +849,27 @@ class QuerySet(Generic[M]):
 
     # --- changes --------------------------------------------------------------------
 
-    def _change(self, item: dict[str, Any], client: BaseClient) -> Change[M]:
+    def _change(self, item: dict[str, Any], client: BaseClient) -> Change[M] | None:
+        """The change of ``item``; None for a record skipped by ``on_invalid``."""
         record = None
         if not item.get("deleted"):
             partial = self.spec.fields is not None
-            record = from_wire(self.model, item, partial=partial, client=client)
+            try:
+                record = from_wire(self.model, item, partial=partial, client=client)
+            except InvalidRecord as exc:
+                self._invalid(exc)
+                return None
         return Change(item["id"], item["last_modified"], record is None, record)
 
     def _changes_query(self, since: int) -> tuple[BaseClient, Stream]:
         qs = self._clone(since=int(since), sort=("last_modified",))
         client = qs._resolve_client()
         pages = qs._raw_stream(client)
-        return client, each_item(pages, lambda page: (qs._change(item, client) for item in page))
+
+        def changes(page: list[Any]) -> Iterable[Change[M]]:
+            return filter(None, (qs._change(item, client) for item in page))
+
+        return client, each_item(pages, changes)
 
     def changes(self, since: int = 0) -> Iterator[Change[M]]:
         """Every change after ``since`` in ``last_modified`` order, deletions included

@@ -87,6 +87,8 @@ class _State:
     extras: dict[str, Any] = attrs.field(factory=dict)
     #: the client the record was loaded or saved with
     client: BaseClient | None = None
+    #: the id deleted with delete(): save() does not create it again unless forced
+    deleted: str | None = None
 
     def remember(self, document: dict[str, Any]) -> None:
         self.snapshot = json_copy(document)
