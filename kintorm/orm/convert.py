@@ -17,6 +17,7 @@ from typing import Any
 import cattrs
 
 from kintorm.orm.exceptions import ValidationError
+from kintorm.orm.nested import install as install_nested
 
 __all__ = ["Converter", "converter", "make_converter", "structure_value", "unstructure_value"]
 
@@ -103,6 +104,7 @@ def make_converter() -> Converter:
     conv.register_structure_hook(datetime.date, _structure_date)
     conv.register_unstructure_hook(datetime.datetime, lambda v: v.isoformat())
     conv.register_unstructure_hook(datetime.date, lambda v: v.isoformat())
+    install_nested(conv)  # attrs objects keep the keys their class does not declare
     conv.customized = False
     return conv
 

@@ -87,6 +87,9 @@ class _State:
     extras: dict[str, Any] = attrs.field(factory=dict)
     #: the client the record was loaded or saved with
     client: BaseClient | None = None
+    #: nested objects that cannot be weakly referenced, with their undeclared keys
+    #: (kintorm.orm.nested); None when there are none
+    pins: dict[int, tuple[Any, dict[str, Any]]] | None = None
 
     def remember(self, document: dict[str, Any]) -> None:
         self.snapshot = json_copy(document)
