@@ -42,10 +42,8 @@ JSONDict = dict[str, Any]
 _TABLE: dict[int, tuple[weakref.ref[Any], JSONDict]] = {}
 #: id(obj) -> (obj, its undeclared keys), for objects that cannot be weakly referenced
 Pins = dict[int, tuple[Any, JSONDict]]
-#: where a load being run pins such objects (None: not in a load)
-_COLLECTING: ContextVar[Pins | None] = ContextVar("kintorm_nested_collecting", default=None)
-#: the pins of the record being unstructured (document())
-_EMITTING: ContextVar[Pins | None] = ContextVar("kintorm_nested_emitting", default=None)
+#: the pins of the record being loaded (True: new pins go there) or unstructured (False)
+_PINS: ContextVar[tuple[Pins, bool] | None] = ContextVar("kintorm_nested_pins", default=None)
 
 
 def _forget(key: int, ref: weakref.ref[Any]) -> None:
@@ -59,9 +57,9 @@ def _keep(obj: Any, extras: JSONDict) -> None:
     try:
         ref = weakref.ref(obj, functools.partial(_forget, key))
     except TypeError:  # a slotted class without __weakref__
-        pins = _COLLECTING.get()
-        if pins is not None:
-            pins[key] = (obj, extras)
+        active = _PINS.get()
+        if active is not None and active[1]:  # not in document(): its checks make copies
+            active[0][key] = (obj, extras)
         return
     _TABLE[key] = (ref, extras)
 
@@ -70,9 +68,9 @@ def _extras_of(obj: Any) -> JSONDict | None:
     found = _TABLE.get(id(obj))
     if found is not None and found[0]() is obj:
         return found[1]
-    pins = _EMITTING.get() or _COLLECTING.get()
-    if pins:
-        pinned = pins.get(id(obj))
+    active = _PINS.get()
+    if active is not None:
+        pinned = active[0].get(id(obj))
         if pinned is not None and pinned[0] is obj:
             return pinned[1]
     return None
@@ -98,11 +96,11 @@ def nested_extras(obj: Any) -> JSONDict:
 @contextlib.contextmanager
 def collecting(pins: Pins) -> Iterator[None]:
     """While a record is loaded: objects that cannot be weakly referenced go to ``pins``."""
-    token = _COLLECTING.set(pins)
+    token = _PINS.set((pins, True))
     try:
         yield
     finally:
-        _COLLECTING.reset(token)
+        _PINS.reset(token)
 
 
 @contextlib.contextmanager
@@ -111,11 +109,11 @@ def emitting(pins: Pins | None) -> Iterator[None]:
     if not pins:
         yield
         return
-    token = _EMITTING.set(pins)
+    token = _PINS.set((pins, False))
     try:
         yield
     finally:
-        _EMITTING.reset(token)
+        _PINS.reset(token)
 
 
 # --- the converter's hooks ---------------------------------------------------------
@@ -146,7 +144,7 @@ def _unstructure_factory(conv: cattrs.Converter) -> Callable[[Any], Any]:
 
         def unstructure(obj: Any) -> Any:
             wire = base(obj)
-            if _TABLE or _EMITTING.get() or _COLLECTING.get():
+            if _TABLE or _PINS.get() is not None:
                 extras = _extras_of(obj)
                 if extras:
                     wire = {**extras, **wire}  # a declared key wins over an undeclared one
