@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from kintorm import Client, Record
 from kintorm.orm.nested import _TABLE, nested_extras
-from kintorm.orm.persist import from_wire
+from kintorm.orm.persist import document, from_wire
 from kintorm.orm.state import data_fields, state
 from kintorm.orm.tracking import same
 
@@ -233,6 +233,35 @@ def test_the_table_forgets_dead_objects() -> None:
     del book
     gc.collect()
     assert len(_TABLE) == before
+
+
+@attrs.define
+class Cat:
+    meow: str
+
+
+@attrs.define(frozen=True)
+class Dog:
+    bark: str
+
+
+class Pets(Record, collection="items"):
+    pets: list[Cat | Dog] = attrs.field(factory=list)
+    pair: tuple[Dog, ...] = ()
+
+
+def test_unions_of_classes_tuples_and_frozen_classes_keep_the_keys() -> None:
+    wire = {
+        "pets": [{"meow": "m", "x": 1}, {"bark": "b", "y": [2]}],
+        "pair": [{"bark": "c", "z": None}],
+    }
+    pets = from_wire(Pets, wire)
+    assert pets.pets == [Cat("m"), Dog("b")] and pets.pair == (Dog("c"),)
+    assert [nested_extras(p) for p in pets.pets] == [{"x": 1}, {"y": [2]}]
+    assert nested_extras(pets.pair[0]) == {"z": None}
+    assert same(document(pets)["data"], wire) and not pets.is_dirty
+    pets.pets.reverse()
+    assert same(document(pets)["data"]["pets"], wire["pets"][::-1])
 
 
 # --- the property ------------------------------------------------------------------
