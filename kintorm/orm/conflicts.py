@@ -16,7 +16,6 @@ methods and their async twins run the same code.
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -99,17 +98,21 @@ def _rebase_op(obj: Record, client: BaseClient, conflict: ConflictError) -> Op[N
             changes=conflict.changes,
         )
     names = {f.name for f in data_fields(model)}
+    # The local values themselves, not copies: _apply puts new objects in their place
+    # without touching them, and a copy of a nested object would lose its undeclared
+    # keys (kintorm.orm.nested), which follow the object.
     kept = {
-        key: copy.deepcopy(
-            obj.permissions
-            if key == "permissions"
-            else getattr(obj, key)
-            if key in names
-            else st.extras.get(key, _MISSING)
-        )
+        key: obj.permissions
+        if key == "permissions"
+        else getattr(obj, key)
+        if key in names
+        else st.extras.get(key, _MISSING)
         for key in local
     }
+    pins = st.pins
     _apply(obj, body, client)
+    if pins:  # the kept objects that cannot be weakly referenced keep their keys
+        st.pins = {**pins, **(st.pins or {})}
     for key, value in kept.items():
         if key == "permissions" or key in names:
             setattr(obj, key, value)

@@ -27,6 +27,7 @@ import cattrs
 
 from kintorm.client.protocol import MAX_JSON_DEPTH, check_encoded, check_json
 from kintorm.orm.exceptions import ValidationError
+from kintorm.orm.nested import install as install_nested
 
 __all__ = ["Converter", "converter", "make_converter", "structure_value", "unstructure_value"]
 
@@ -157,6 +158,7 @@ def make_converter() -> Converter:
     conv.register_structure_hook_func(_is_primitive_union, _structure_primitive_union)
     conv.register_unstructure_hook(datetime.datetime, _unstructure_datetime)
     conv.register_unstructure_hook(datetime.date, lambda v: v.isoformat())
+    install_nested(conv)  # attrs objects keep the keys their class does not declare
     conv.customized = False
     return conv
 

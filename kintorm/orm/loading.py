@@ -9,7 +9,8 @@ record that fits the model, in a few µs:
   ``list[X]``, ``dict[str, X]`` of those) are checked inline, by exact type, where
   kintorm's strict hooks (kintorm/orm/convert.py) would accept them unchanged
   (``int`` for ``float`` is converted, as the hook does); other fields go through
-  the converter, as in from_wire;
+  the converter, as in from_wire (whose hooks keep the undeclared keys of nested
+  attrs objects, kintorm/orm/nested.py: both loaders keep them alike);
 * the instance is made without ``__init__``, only for models whose ``__init__``
   would just store the values (no validators, converters, post-init, init=False
   fields, or custom ``__setattr__``/``__new__``);

@@ -8,6 +8,7 @@ async twins run the same code.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -27,6 +28,7 @@ from kintorm.orm.exceptions import (
     ValidationError,
 )
 from kintorm.orm.loading import Loader, build_loader
+from kintorm.orm.nested import Pins, collecting, emitting, reaches_unweakrefable
 from kintorm.orm.state import (
     DEFERRED,
     data_fields,
@@ -84,15 +86,17 @@ def document(obj: Record, *, checked: bool = True) -> JSONDict:
     naming the field when a value does not fit its type or is not JSON.
 
     ``checked=False`` skips the checks, for values just read from the server."""
-    data: JSONDict = dict(state(obj).extras)
-    for field in data_fields(type(obj)):
-        value = getattr(obj, field.name)
-        if value is DEFERRED:
-            continue
-        if checked:
-            data[field.name] = unstructure_value(value, field.type, field.name)
-        else:
-            data[field.name] = converter.unstructure(value, unstructure_as=field.type)
+    st = state(obj)
+    data: JSONDict = dict(st.extras)
+    with emitting(st.pins):  # nested objects' undeclared keys: kintorm.orm.nested
+        for field in data_fields(type(obj)):
+            value = getattr(obj, field.name)
+            if value is DEFERRED:
+                continue
+            if checked:
+                data[field.name] = unstructure_value(value, field.type, field.name)
+            else:
+                data[field.name] = converter.unstructure(value, unstructure_as=field.type)
     return {"data": data, "permissions": normalize_permissions(obj.permissions)}
 
 
@@ -130,8 +134,38 @@ def loader(model: type[Record], *, owned: bool = False) -> Loader:
         def reference(data: JSONDict, permissions: Any, partial: bool, client: Any) -> Any:
             return load_reference(model, data, permissions, partial=partial, client=client)
 
-        found = cached[owned] = build_loader(model, reference, owned=owned)
+        found = build_loader(model, reference, owned=owned)
+        if _pins_needed(model):
+            found = _pinning(found)  # records of it may pin nested objects
+        cached[owned] = found
     return found
+
+
+_PINS_NEEDED = "_kintorm_pins_needed"
+
+
+def _pins_needed(model: type[Record]) -> bool:
+    """Can a record of ``model`` hold nested objects that cannot be weakly referenced?"""
+    found: bool | None = model.__dict__.get(_PINS_NEEDED)
+    if found is None:
+        found = any(reaches_unweakrefable(f.type) for f in data_fields(model))
+        setattr(model, _PINS_NEEDED, found)
+    return found
+
+
+def _pinning(load: Callable[..., Any]) -> Callable[..., Any]:
+    """``load``, keeping the undeclared keys of nested objects that cannot be weakly
+    referenced in the state of the record loaded (see kintorm.orm.nested)."""
+
+    def pinning(*args: Any) -> Any:
+        pins: Pins = {}
+        with collecting(pins):
+            obj = load(*args)
+        if pins:
+            state(obj).pins = pins
+        return obj
+
+    return pinning
 
 
 def load_reference(
@@ -144,6 +178,15 @@ def load_reference(
 ) -> M:
     """from_wire through cattrs and ``__init__``: the reference of the generated
     loaders, which hand it every record they do not take."""
+    if _pins_needed(model):
+        obj: M = _pinning(_load_reference)(model, data, permissions, partial, client)
+        return obj
+    return _load_reference(model, data, permissions, partial, client)
+
+
+def _load_reference(
+    model: type[M], data: JSONDict, permissions: Any, partial: bool, client: BaseClient | None
+) -> M:
     kwargs: JSONDict = {}
     errors: list[str] = []
     first: str | None = None
@@ -202,7 +245,7 @@ def _apply(obj: Record, body: JSONDict, client: BaseClient) -> None:
     for field in attrs.fields(type(obj)):
         object.__setattr__(obj, field.name, getattr(fresh, field.name))
     st, new = state(obj), state(fresh)
-    st.extras, st.snapshot, st.client = new.extras, new.snapshot, client
+    st.extras, st.snapshot, st.client, st.pins = new.extras, new.snapshot, client, new.pins
 
 
 # --- tracking --------------------------------------------------------------------

@@ -89,6 +89,9 @@ class _State:
     client: BaseClient | None = None
     #: the id deleted with delete(): save() does not create it again unless forced
     deleted: str | None = None
+    #: nested objects that cannot be weakly referenced, with their undeclared keys
+    #: (kintorm.orm.nested); None when there are none
+    pins: dict[int, tuple[Any, dict[str, Any]]] | None = None
 
     def remember(self, document: dict[str, Any]) -> None:
         self.snapshot = json_copy(document)

@@ -27,7 +27,8 @@ from kintorm import Client, Record, ValidationError
 from kintorm.orm import DEFERRED
 from kintorm.orm.convert import converter, make_converter
 from kintorm.orm.loading import build_loader, eligible, is_native
-from kintorm.orm.persist import from_wire, load_reference, loader
+from kintorm.orm.nested import nested_extras
+from kintorm.orm.persist import document, from_wire, load_reference, loader
 from kintorm.orm.state import data_fields, state
 
 from .conftest import ORM
@@ -67,6 +68,21 @@ def _checked(value: str) -> None:
 
 class Validated(Record, collection="items"):
     title: str = attrs.field(validator=lambda obj, attribute, value: _checked(value))
+
+
+@attrs.define(weakref_slot=False)
+class Label:
+    """Cannot be weakly referenced: its undeclared keys are pinned in the record."""
+
+    text: str
+
+
+class Nested(Record, collection="items"):
+    """Nested attrs objects, which keep the keys their class does not declare."""
+
+    authors: list[Author] = attrs.field(factory=list)
+    lead: Author | None = None
+    labels: dict[str, Label] = attrs.field(factory=dict)
 
 
 class Todo(Record, collection="items"):
@@ -111,6 +127,7 @@ def picture(obj: Record) -> Any:
         type(obj.permissions).__name__,
         exact(st_.snapshot),
         exact(st_.extras),
+        exact(document(obj, checked=False)),  # the nested objects' undeclared keys too
         st_.client,
     )
 
@@ -190,8 +207,11 @@ def fitting(type_: Any, top: bool = True) -> st.SearchStrategy[Any]:
         return st.dates().map(str) | text
     if type_ is Priority:
         return st.sampled_from(["low", "high", "mid"])
-    if type_ is Author:
-        return st.fixed_dictionaries({"name": text}, optional={"email": st.none() | text})
+    if type_ is Author:  # with keys the class does not declare, sometimes
+        optional = {"email": st.none() | text, "twitter": json_values, "x": json_values}
+        return st.fixed_dictionaries({"name": text}, optional=optional)
+    if type_ is Label:
+        return st.fixed_dictionaries({"text": text}, optional={"colour": json_values})
     return json_values
 
 
@@ -221,7 +241,7 @@ LOADS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthC
 
 @LOADS
 @given(
-    model=st.sampled_from([Native, Mixed, Todo, Validated]).flatmap(
+    model=st.sampled_from([Native, Mixed, Todo, Validated, Nested]).flatmap(
         lambda m: st.tuples(st.just(m), records(m))
     ),
     perms=permissions,
@@ -305,6 +325,38 @@ def test_defaults_partial_extras_and_other_fields_take_the_fast_path() -> None:
     part = fast(Todo, {"id": "r1", "tags": ["a"]}, owned=True, partial=True)
     assert part.title is DEFERRED and part.tags == ["a"]
     assert state(part).snapshot == {"data": {"tags": ["a"]}, "permissions": {}}
+
+
+def test_nested_objects_keep_undeclared_keys_on_the_fast_path() -> None:
+    data = {
+        "id": "r1",
+        "authors": [{"name": "a", "twitter": "@a"}, {"name": "b"}],
+        "lead": {"name": "l", "email": None, "x": {"y": [1]}},
+    }
+    for owned in (False, True):
+        obj = fast(Nested, copy.deepcopy(data), owned=owned)
+        assert isinstance(obj, Nested) and obj.authors == [Author("a"), Author("b")]
+        assert nested_extras(obj.authors[0]) == {"twitter": "@a"}
+        assert nested_extras(obj.lead) == {"x": {"y": [1]}}
+        assert state(obj).snapshot == {
+            "data": {
+                "authors": [
+                    {"twitter": "@a", "name": "a", "email": None},
+                    {"name": "b", "email": None},
+                ],
+                "lead": {"x": {"y": [1]}, "name": "l", "email": None},
+                "labels": {},
+            },
+            "permissions": {},
+        }
+        assert not obj.is_dirty
+    labelled = {"labels": {"k": {"text": "t", "colour": "red"}}}
+    for owned in (False, True):  # through loader(): pinned, Label has no __weakref__
+        obj = loader(Nested, owned=owned)(copy.deepcopy(labelled), None, False, None)
+        assert document(obj)["data"]["labels"] == {"k": {"colour": "red", "text": "t"}}
+        assert not obj.is_dirty
+    both(Nested, data)
+    both(Nested, labelled)
 
 
 def test_the_owned_loader_keeps_the_record_as_the_snapshot() -> None:
