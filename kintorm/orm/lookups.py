@@ -10,7 +10,7 @@ A guard is one more querystring parameter on the same field:
 
 - ``"null"`` drops explicit nulls: ``gt_f=null`` (null is the lowest JSON value);
 - ``"missing"`` drops absent fields: ``lt_f=<a value above the field's JSON type>``
-  (``0`` above strings, ``false`` above numbers, ``[]`` above booleans, ``{}``
+  (``0`` above strings, ``false`` above numbers, ``[0]`` above booleans, ``{}``
   above arrays), or ``has_f=true`` for objects and fields of open type;
 - ``"text"`` keeps string values only (``gt_f=null`` and ``lt_f=0``), which also
   keeps Kinto's memory backend from evaluating ``like_`` on a non-string (500).
@@ -42,8 +42,9 @@ __all__ = [
 Param = tuple[str, str]
 
 #: a JSON value sorting above every value of the JSON type, in Kinto's order
-#: (null < strings < numbers < booleans < arrays < objects < missing, on both backends)
-ABOVE: Mapping[str, str] = {"string": "0", "number": "false", "boolean": "[]", "array": "{}"}
+#: (null < strings < numbers < booleans < arrays < objects < missing, on both backends;
+#: not ``[]``: PostgreSQL sorts an empty top-level array below null)
+ABOVE: Mapping[str, str] = {"string": "0", "number": "false", "boolean": "[0]", "array": "{}"}
 
 
 @attrs.frozen
