@@ -327,6 +327,8 @@ def _rank(encoded: str) -> tuple[int, Any] | None:
 
 def _intersect(key: str, old: str, new: str) -> str | None:
     """One bound equivalent to both ``key=old`` and ``key=new``, if it can be told."""
+    if key.startswith("contains_") and not key.startswith("contains_any_") and "[]" in (old, new):
+        return new if old == "[]" else old  # containing nothing is true of every array
     lower = key.startswith(_LOWER_BOUNDS)
     if not (lower or key.startswith(_UPPER_BOUNDS)):
         return None

@@ -10,8 +10,10 @@ A guard is one more querystring parameter on the same field:
 
 - ``"null"`` drops explicit nulls: ``gt_f=null`` (null is the lowest JSON value);
 - ``"missing"`` drops absent fields: ``lt_f=<a value above the field's JSON type>``
-  (``0`` above strings, ``false`` above numbers, ``[0]`` above booleans, ``{}``
-  above arrays), or ``has_f=true`` for objects and fields of open type;
+  (``0`` above strings, ``false`` above numbers, ``[0]`` above booleans), or
+  ``has_f=true`` for objects and fields of open type;
+- on arrays both are ``contains_f=[]``, true of every array only (PostgreSQL sorts
+  an empty array below null, so ``gt_f=null`` would drop it);
 - ``"text"`` keeps string values only (``gt_f=null`` and ``lt_f=0``), which also
   keeps Kinto's memory backend from evaluating ``like_`` on a non-string (500).
 
@@ -64,16 +66,34 @@ class Target:
 
 
 def _no_null(t: Target) -> list[Param]:
+    if t.kind == "array":  # PostgreSQL sorts [] below null: gt_f=null would drop it
+        return [_an_array(t)]
     return [(f"gt_{t.path}", "null")]
 
 
+def _an_array(t: Target) -> Param:
+    """``contains_f=[]``: true of every array, of nothing else (null, missing)."""
+    return (f"contains_{t.path}", "[]")
+
+
 def _no_missing(t: Target) -> list[Param]:
+    if t.kind == "array":
+        return [_an_array(t)]
     if t.kind in ABOVE:
         return [(f"lt_{t.path}", ABOVE[t.kind])]
     return [(f"has_{t.path}", "true")]
 
 
+def _present(t: Target) -> list[Param]:
+    """Stored, possibly as null (``has_f=true``)."""
+    if t.kind == "array":
+        return [(f"lt_{t.path}", "{}")]  # objects sort above arrays, and above null
+    return _no_missing(t)
+
+
 def _only_missing(t: Target) -> list[Param]:
+    if t.kind == "array":
+        return [(f"gt_{t.path}", "{}")]
     if t.kind in ABOVE:
         return [(f"gt_{t.path}", ABOVE[t.kind])]
     return [(f"has_{t.path}", "false")]
@@ -94,7 +114,7 @@ def guard_params(target: Target, guards: tuple[str, ...]) -> list[Param]:
     """The querystring parameters of ``guards`` on ``target`` (none on id/last_modified)."""
     if target.always_set:
         return []
-    return [param for name in guards for param in GUARDS[name](target)]
+    return list(dict.fromkeys(param for name in guards for param in GUARDS[name](target)))
 
 
 # --- the None-aware lookups (isnull, exists, null) ---------------------------------
@@ -102,7 +122,7 @@ def guard_params(target: Target, guards: tuple[str, ...]) -> list[Param]:
 
 def _isnull(t: Target, flag: bool) -> list[Param]:
     if not flag:  # a value: neither null nor missing
-        return _no_null(t) + _no_missing(t)
+        return list(dict.fromkeys(_no_null(t) + _no_missing(t)))
     if t.choices is not None and all(
         not (isinstance(c, str) and "," in c) for c in t.choices
     ):  # null or missing = none of the values it can hold
@@ -111,13 +131,13 @@ def _isnull(t: Target, flag: bool) -> list[Param]:
         return [(f"has_{t.path}.{t.required_key}", "false")]
     raise UnsupportedQuery(
         f"{t.path}__isnull=True: Kinto cannot match a null and a missing {t.path} in one "
-        f"query (a {t.kind} field); query {t.path.replace('.', '__')}__null=True (stored as "
+        f"query ({t.kind} values); query {t.path.replace('.', '__')}__null=True (stored as "
         f"null) and {t.path.replace('.', '__')}__exists=False (absent) separately"
     )
 
 
 def _exists(t: Target, flag: bool) -> list[Param]:
-    return _no_missing(t) if flag else _only_missing(t)
+    return _present(t) if flag else _only_missing(t)
 
 
 def _null(t: Target, flag: bool) -> list[Param]:

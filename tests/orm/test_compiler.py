@@ -258,3 +258,19 @@ def test_default_location() -> None:
     assert Item._meta.bucket is None
     assert Item.objects.compile().path == "/buckets/default/collections/items/records"
     assert Blog._meta.collection == "posts"
+
+
+def test_list_fields_are_guarded_by_contains_nothing() -> None:
+    """PostgreSQL sorts [] below null: a list is told from null and missing by
+    contains_f=[] (true of every list), which a contains lookup makes redundant."""
+    assert Item.objects.filter(tags__isnull=False).compile().params == (("contains_tags", "[]"),)
+    assert Item.objects.exclude(tags=["a"]).compile().params == (
+        ("contains_tags", "[]"),
+        ("not_tags", '["a"]'),
+    )
+    assert Item.objects.exclude(tags=["a"]).filter(tags__contains="b").compile().params == (
+        ("contains_tags", '["b"]'),
+        ("not_tags", '["a"]'),
+    )
+    assert Item.objects.filter(tags__exists=True).compile().params == (("lt_tags", "{}"),)
+    assert Item.objects.filter(tags__exists=False).compile().params == (("gt_tags", "{}"),)

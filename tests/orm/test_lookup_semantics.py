@@ -27,6 +27,8 @@ MISSING = object()
 #: (documented in docs/queries.md); '*' is refused, tested apart
 ALPHABET = "aAbBéÉ._%()\\- 1"
 TEXT = st.text(alphabet=ALPHABET, max_size=4)
+#: lists, the empty one included (PostgreSQL sorts [] below null)
+TAGS = st.lists(st.sampled_from(["a", "b", "c"]), max_size=2)
 
 
 @attrs.define
@@ -39,6 +41,7 @@ class Row(Record, collection="items"):
     n: int | None = None
     s: str | None = None
     b: bool | None = None
+    t: list[str] | None = None
     who: Who | None = None
 
 
@@ -56,6 +59,7 @@ def documents(draw: Any) -> dict[str, Any]:
     _optional(draw, doc, "n", st.integers(-2, 2))
     _optional(draw, doc, "s", TEXT)
     _optional(draw, doc, "b", st.booleans())
+    _optional(draw, doc, "t", TAGS)
     who = draw(st.sampled_from(("missing", "null", "value")))
     if who == "null":
         doc["who"] = None
@@ -94,6 +98,8 @@ COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "lt": operator.lt,
     "lte": operator.le,
     "in": lambda value, items: value in items,
+    "contains": lambda value, items: all(item in value for item in items),
+    "contains_any": lambda value, items: any(item in value for item in items),
     "icontains": lambda value, o: o.lower() in value.lower(),
     "istartswith": lambda value, o: value.lower().startswith(o.lower()),
     "iendswith": lambda value, o: value.lower().endswith(o.lower()),
@@ -124,6 +130,7 @@ def reference(doc: dict[str, Any], path: str, op: str, operand: Any, negate: boo
 FIELDS: dict[str, tuple[tuple[str, ...], st.SearchStrategy[Any]]] = {
     "n": (("exact", "ne", "gt", "gte", "lt", "lte", "in"), st.integers(-2, 2)),
     "b": (("exact", "ne", "gt", "lt", "in"), st.booleans()),
+    "t": (("exact", "ne", "contains", "contains_any"), TAGS),
     "s": (("exact", "ne", "gt", "lte", "in", *TEXT_LOOKUPS), TEXT),
     "who.name": (("exact", "ne", "gte", "icontains", "istartswith"), TEXT),
     "who.email": (("exact", "ne", "lt", "iendswith", "like"), TEXT),
@@ -158,7 +165,7 @@ def _cases(draw: Any, docs: list[dict[str, Any]]) -> list[tuple[str, str, Any, b
             if op == "in":
                 operand = [operand, draw(operands)]
             cases.extend((path, op, operand, negate) for negate in (False, True))
-    for path in ("n", "s", "b", "who", "who.name", "who.email"):
+    for path in ("n", "s", "b", "t", "who", "who.name", "who.email"):
         for op in FLAGS:
             flag = draw(st.booleans())
             cases.extend((path, op, flag, negate) for negate in (False, True))
