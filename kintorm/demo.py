@@ -103,7 +103,7 @@ def _model_create(client: Client) -> str:
 
 def _model_query(client: Client) -> str:
     todos = Todo.objects.using(client)
-    open_chores = todos.filter(done=False, title__startswith="chore").order_by("title")
+    open_chores = todos.filter(done=False, title__istartswith="chore").order_by("title")
     titles = [t.title for t in open_chores[:3]]
     return f"{open_chores.count()} open chores (HEAD, no records downloaded); first 3: {titles}"
 

@@ -25,7 +25,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kintorm import AsyncClient, ConflictError, DoesNotExist, Record, ValidationError
+from kintorm import (
+    AsyncClient,
+    ConflictError,
+    DoesNotExist,
+    Record,
+    UnsupportedQuery,
+    ValidationError,
+)
 
 EDITABLE = {"title", "done", "tags"}
 
@@ -134,7 +141,12 @@ def create_app(server_url: str, auth: Any, bucket: str) -> Starlette:
         Route("/todos/{id}", patch_todo, methods=["PATCH"]),
         Route("/todos/{id}", delete_todo, methods=["DELETE"]),
     ]
-    handlers = {DoesNotExist: not_found, ConflictError: conflict, ValidationError: invalid}
+    handlers = {
+        DoesNotExist: not_found,
+        ConflictError: conflict,
+        ValidationError: invalid,
+        UnsupportedQuery: invalid,  # e.g. a search for '*', which Kinto cannot match literally
+    }
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
 
 

@@ -9,7 +9,6 @@ action (``_*_op``) that its sync form and its ``a``-prefixed twin (``count`` /
 
 from __future__ import annotations
 
-import collections.abc
 from collections.abc import (
     AsyncIterator,
     Callable,
@@ -19,16 +18,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Generic,
-    Literal,
-    TypeVar,
-    Union,
-    get_args,
-    get_origin,
-)
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import attrs
 
@@ -63,7 +53,12 @@ from kintorm.orm.exceptions import (
     InvalidRecord,
     UnsupportedQuery,
 )
-from kintorm.orm.lookups import FLAG_LOOKUPS, LOOKUPS, encode_value
+from kintorm.orm.lookup_compile import (
+    check_fields,
+    compile_lookups,
+    merge_filters,
+    resolve_field,
+)
 from kintorm.orm.persist import (
     client_for,
     document,
@@ -78,7 +73,15 @@ from kintorm.orm.state import data_fields, state
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
 
-__all__ = ["Change", "CompiledRequest", "QuerySet", "QuerySpec", "compile_query"]
+__all__ = [
+    "Change",
+    "CompiledRequest",
+    "QuerySet",
+    "QuerySpec",
+    "compile_lookups",
+    "compile_query",
+    "resolve_field",
+]
 
 M = TypeVar("M", bound="Record")
 T = TypeVar("T")
@@ -152,136 +155,6 @@ def compile_query(
     return CompiledRequest(method, path, tuple(params))
 
 
-# --- field names -------------------------------------------------------------------
-
-
-def _unwrap_optional(type_: Any) -> Any:
-    if get_origin(type_) in (Union, getattr(__import__("types"), "UnionType", Union)):
-        args = [a for a in get_args(type_) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return type_
-
-
-def _is_open(type_: Any) -> bool:
-    """A type whose sub-fields cannot be checked (dicts, Any)."""
-    origin = get_origin(type_) or type_
-    return type_ is Any or origin in (dict, Mapping, collections.abc.Mapping, object)
-
-
-def resolve_field(model: type[Record], name: str) -> tuple[str, Any]:
-    """``author__name`` -> (``"author.name"``, its type); FieldError for unknown names."""
-    parts = name.split("__")
-    if parts[0] in ("id", "last_modified"):
-        if len(parts) > 1:
-            raise FieldError(f"{parts[0]} has no sub-field {'__'.join(parts[1:])!r}")
-        return parts[0], str if parts[0] == "id" else int
-    current: Any = model
-    seen: list[str] = []
-    for part in parts:
-        type_ = _unwrap_optional(current)
-        if attrs.has(type_):
-            if type_ is model:
-                fields = {f.name: f for f in data_fields(model)}
-            else:
-                attrs.resolve_types(type_)
-                fields = {f.name: f for f in attrs.fields(type_)}
-            if part not in fields:
-                where = model.__name__ if not seen else f"{model.__name__}.{'.'.join(seen)}"
-                known = ", ".join(sorted(fields)) or "none"
-                raise FieldError(
-                    f"{where} has no field {part!r} (known: {known}); Kinto would silently "
-                    "match nothing"
-                )
-            current = fields[part].type
-        elif _is_open(type_):
-            current = Any
-        else:
-            raise FieldError(
-                f"{model.__name__}.{'.'.join(seen)} is {type_!r}: it has no field {part!r}"
-            )
-        seen.append(part)
-    return ".".join(seen), current
-
-
-def compile_lookups(
-    model: type[Record], lookups: Mapping[str, Any], *, negate: bool = False
-) -> list[tuple[str, str]]:
-    """``{"done": False, "n__gt": 3}`` -> ``[("done", "false"), ("gt_n", "3")]``."""
-    if negate and len(lookups) > 1:
-        raise UnsupportedQuery(
-            "exclude() with several conditions means NOT (a AND b) = (NOT a) OR (NOT b), "
-            "and Kinto cannot OR across fields; chain exclude() calls to exclude each"
-        )
-    params = []
-    for key, value in lookups.items():
-        parts = key.split("__")
-        op = "exact"
-        if len(parts) > 1 and parts[-1] in LOOKUPS:
-            op = parts.pop()
-        name, type_ = resolve_field(model, "__".join(parts))
-        lookup = LOOKUPS[op]
-        _check_value(key, op, value, type_)
-        prefix: str | None = lookup.prefix
-        if op in FLAG_LOOKUPS and not isinstance(value, bool):
-            raise UnsupportedQuery(f"{key} takes True or False, not {value!r}")
-        if negate:
-            prefix = lookup.negation
-            if prefix is None:
-                raise UnsupportedQuery(f"Kinto cannot negate {op!r}: exclude({key}=...)")
-            if op in FLAG_LOOKUPS:
-                value = not value
-        if op == "isnull":
-            prefix = "" if value else "not_"
-        wire = converter.unstructure(value)
-        if isinstance(wire, tuple | set | frozenset):
-            wire = list(wire)
-        params.append((f"{prefix}{name}", encode_value(lookup, wire)))
-    return params
-
-
-#: lookups whose value is one value of the field, compared to it
-_COMPARED = frozenset({"exact", "eq", "ne", "gt", "gte", "lt", "lte"})
-_ORDERED = frozenset({"gt", "gte", "lt", "lte"})
-_NUMBERS = (int, float)
-
-
-def _element_type(type_: Any) -> Any:
-    """The item type of a list field (``contains`` takes items), else Any."""
-    args = get_args(_unwrap_optional(type_))
-    origin = get_origin(_unwrap_optional(type_))
-    return args[0] if origin in (list, tuple, set, frozenset) and args else Any
-
-
-def _check_value(key: str, op: str, value: Any, type_: Any) -> None:
-    """A lookup value must be one the field could hold (ValidationError naming it):
-    ``filter(done="yes")`` on a bool field would otherwise match nothing, silently.
-    Ordered comparisons of number fields take any number (``n__gt=2.5``)."""
-    if op in _COMPARED:
-        values, expected = [value], type_
-    elif op == "in":
-        if not isinstance(value, list | tuple | set | frozenset):
-            return  # the lookup's own encoder says what __in expects
-        values, expected = list(value), type_
-    elif op in ("contains", "contains_any"):
-        many = isinstance(value, list | tuple | set | frozenset)
-        values, expected = (list(value) if many else [value]), _element_type(type_)
-    else:
-        return  # like/startswith check for text; isnull/exists for a flag
-    if value is None and op in ("exact", "eq", "ne"):
-        return  # None matches a missing or null value
-    plain = _unwrap_optional(expected)
-    for item in values:
-        if _is_open(expected) or (op in _ORDERED and plain in _NUMBERS and type(item) in _NUMBERS):
-            unstructure_value(item, Any, key)  # any value, if Kinto can hold it exactly
-            continue
-        unstructure_value(item, expected, key)
-
-
-def _check_fields(model: type[Record], names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(resolve_field(model, name)[0] for name in names)
-
-
 # --- results -----------------------------------------------------------------------
 
 
@@ -327,18 +200,7 @@ class QuerySet(Generic[M]):
         return QuerySet(self.model, self.spec, client)
 
     def _add_filters(self, params: list[tuple[str, str]]) -> QuerySet[M]:
-        existing = dict(self.spec.filters)
-        merged = list(self.spec.filters)
-        for key, value in params:
-            if key in existing:
-                if existing[key] == value:
-                    continue
-                raise UnsupportedQuery(
-                    f"the filter {key} is given twice with different values; Kinto keeps one"
-                )
-            existing[key] = value
-            merged.append((key, value))
-        return self._clone(filters=tuple(merged))
+        return self._clone(filters=merge_filters(self.spec.filters, params))
 
     def filter(self, **lookups: Any) -> QuerySet[M]:
         """Records matching every lookup (``done=False``, ``n__gt=3``, ``a__b__in=[...]``)."""
@@ -362,7 +224,7 @@ class QuerySet(Generic[M]):
     def only(self, *fields: str) -> QuerySet[M]:
         """``_fields``: load only these fields; the others are deferred and never sent
         back by save() unless assigned."""
-        return self._clone(fields=_check_fields(self.model, fields))
+        return self._clone(fields=check_fields(self.model, fields))
 
     def on_invalid(self, action: OnInvalid) -> QuerySet[M]:
         """What loading does with a stored record that does not fit the model:

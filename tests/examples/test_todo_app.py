@@ -45,6 +45,9 @@ def test_create_get_list_with_filters(api: TestClient) -> None:
     assert titles("?done=true") == ["write report"]
     assert titles("?done=false&tag=home") == ["buy milk"]
     assert titles("?q=milk") == ["Milk the cow", "buy milk"]  # case-insensitive
+    assert titles("?q=_") == []  # literal: not PostgreSQL's one-character wildcard
+    star = api.get("/todos?q=*")  # Kinto's wildcard cannot be searched for: a 400
+    assert star.status_code == 400 and "'*'" in star.json()["error"]
     assert titles("?limit=1") == ["Milk the cow"]
 
 

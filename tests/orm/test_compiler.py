@@ -12,6 +12,8 @@ from kintorm.orm.query import QuerySpec, compile_query
 from .models import Blog, Item, Priority
 
 PATH = "/buckets/blog/collections/posts/records"
+#: the guards of a like lookup on title: strings only
+TEXT = [("gt_title", "null"), ("lt_title", "0")]
 
 
 def params(qs: object, method: str = "GET") -> list[tuple[str, str]]:
@@ -31,24 +33,39 @@ def test_all() -> None:
         ({"title": "x"}, [("title", '"x"')]),
         ({"title": "2"}, [("title", '"2"')]),  # quoted: unquoted "2" would be an int
         ({"rating": 2.5}, [("rating", "2.5")]),
-        ({"rating__gt": 1}, [("gt_rating", "1")]),
-        ({"rating__gte": 1}, [("min_rating", "1")]),
-        ({"rating__lt": 1}, [("lt_rating", "1")]),
-        ({"rating__lte": 1}, [("max_rating", "1")]),
-        ({"rating__ne": 1}, [("not_rating", "1")]),
+        # guards: lt_rating=false drops a missing rating, gt_rating=null a null one
+        ({"rating__gt": 1}, [("lt_rating", "false"), ("gt_rating", "1")]),
+        ({"rating__gte": 1}, [("lt_rating", "false"), ("min_rating", "1")]),
+        ({"rating__lt": 1}, [("gt_rating", "null"), ("lt_rating", "1")]),
+        ({"rating__lte": 1}, [("gt_rating", "null"), ("max_rating", "1")]),
+        ({"rating__ne": 1}, [("gt_rating", "null"), ("lt_rating", "false"), ("not_rating", "1")]),
         ({"title__in": ["a", "b"]}, [("in_title", '"a","b"')]),
         ({"id__in": ["a", "b"]}, [("in_id", '"a","b"')]),
-        ({"title__like": "ab"}, [("like_title", '"ab"')]),
-        ({"title__icontains": "ab"}, [("like_title", '"*ab*"')]),
-        ({"title__startswith": "ab"}, [("like_title", '"ab*"')]),
-        ({"title__endswith": "ab"}, [("like_title", '"*ab"')]),
-        ({"author__isnull": True}, [("author", "null")]),
-        ({"author__isnull": False}, [("not_author", "null")]),
+        # like lookups keep strings only (gt_ null, lt_ 0), escape all but [A-Za-z0-9]
+        ({"title__like": "ab*"}, [*TEXT, ("like_title", '"ab*"')]),
+        ({"title__like": "a.b"}, [*TEXT, ("like_title", r'"a\\.b"')]),
+        ({"title__icontains": "ab"}, [*TEXT, ("like_title", '"*ab*"')]),
+        ({"title__icontains": "a_%("}, [*TEXT, ("like_title", r'"*a\\_\\%\\(*"')]),
+        ({"title__istartswith": "ab"}, [*TEXT, ("like_title", '"ab*"')]),
+        ({"title__iendswith": "ab"}, [*TEXT, ("like_title", '"*ab"')]),
+        ({"title__startswith": "12"}, [*TEXT, ("like_title", '"12*"')]),
+        ({"title__endswith": "-1"}, [*TEXT, ("like_title", r'"*\\-1"')]),
+        # isnull=True on an object: its required key is absent
+        ({"author__isnull": True}, [("has_author.name", "false")]),
+        ({"author": None}, [("has_author.name", "false")]),
+        ({"author__isnull": False}, [("has_author", "true"), ("gt_author", "null")]),
         ({"author__exists": True}, [("has_author", "true")]),
+        ({"author__exists": False}, [("has_author", "false")]),
+        ({"author__null": True}, [("author", "null")]),
+        ({"author__null": False}, [("not_author", "null")]),
+        ({"rating__exists": True}, [("lt_rating", "false")]),
+        ({"rating__exists": False}, [("gt_rating", "false")]),
+        ({"rating__isnull": False}, [("gt_rating", "null"), ("lt_rating", "false")]),
+        ({"author__email__gt": "a"}, [("lt_author.email", "0"), ("gt_author.email", '"a"')]),
         ({"author__name": "al"}, [("author.name", '"al"')]),
         ({"author__name__in": ["a"]}, [("in_author.name", '"a"')]),
-        ({"last_modified__gt": 5}, [("gt_last_modified", "5")]),
-        ({"author": None}, [("author", "null")]),
+        ({"last_modified__gt": 5}, [("gt_last_modified", "5")]),  # always set: no guard
+        ({"id__icontains": "a"}, [("like_id", '"*a*"')]),
     ],
 )
 def test_filters(lookups: dict[str, object], expected: list[tuple[str, str]]) -> None:
@@ -63,6 +80,7 @@ def test_typed_values() -> None:
         meta__anything__deep=1,
     )
     assert qs.compile().query == {
+        "lt_due": "0",  # a date is a string: 0 sorts above it, and below a missing one
         "min_due": '"2024-01-02"',
         "priority": '"high"',
         "contains_tags": '["a"]',
@@ -73,16 +91,72 @@ def test_typed_values() -> None:
     }
 
 
+def test_finite_types_say_null_or_missing() -> None:
+    """isnull=True is 'none of the values it can hold' when they are few."""
+    assert Item.objects.filter(done=None).compile().params == (("exclude_done", "true,false"),)
+    assert Item.objects.filter(priority__isnull=True).compile().params == (
+        ("exclude_priority", '"low","high"'),
+    )
+
+
+def test_open_fields_use_has() -> None:
+    """A field of open type has no JSON value above all its values: has_ drops a missing
+    one, and goes first (the memory backend's has_ replaces the filters before it)."""
+    qs = Item.objects.filter(n__gt=1).filter(meta__x__gt=5, title__icontains="a")
+    assert qs.compile().params == (
+        ("has_meta.x", "true"),
+        ("lt_n", "false"),
+        ("gt_n", "1"),
+        ("gt_meta.x", "5"),
+        ("gt_title", "null"),
+        ("lt_title", "0"),
+        ("like_title", '"*a*"'),  # last: the memory backend fails on a non-string
+    )
+
+
+def test_bounds_on_one_key_intersect() -> None:
+    qs = Blog.objects.filter(rating__gt=1).filter(rating__lt=5)
+    assert qs.compile().params == (("lt_rating", "5"), ("gt_rating", "1"))
+    assert Blog.objects.filter(rating__gt=1).filter(rating__gt=2).compile().params == (
+        ("lt_rating", "false"),
+        ("gt_rating", "2"),
+    )
+    # present and absent: the bounds cross, nothing matches (as nothing should)
+    assert Blog.objects.filter(rating__gt=1, rating__exists=False).compile().params == (
+        ("lt_rating", "false"),
+        ("gt_rating", "false"),
+    )
+
+
+def test_unknown_lookup_is_named() -> None:
+    with pytest.raises(FieldError, match=r"unknown lookup 'between' on Item\.n.*gte.*isnull"):
+        Item.objects.filter(n__between=(1, 2))
+    with pytest.raises(FieldError, match="unknown lookup 'foo' on id"):
+        Item.objects.filter(id__foo=1)
+    with pytest.raises(FieldError, match=r"no field 'between' \(known: email, name\).*lookup"):
+        Item.objects.filter(author__between=1)
+    with pytest.raises(FieldError, match="no field 'nmae'"):  # a typo of a nested field
+        Item.objects.filter(author__nmae__in=["a"])
+    # a nested attrs field still resolves as a field
+    assert Item.objects.filter(author__name="a").compile().params == (("author.name", '"a"'),)
+
+
 @pytest.mark.parametrize(
     ("lookups", "expected"),
     [
-        ({"title": "x"}, [("not_title", '"x"')]),
-        ({"rating__ne": 1}, [("eq_rating", "1")]),
-        ({"title__in": ["a", "b"]}, [("exclude_title", '"a","b"')]),
-        ({"rating__gt": 1}, [("max_rating", "1")]),
-        ({"rating__gte": 1}, [("lt_rating", "1")]),
-        ({"author__isnull": True}, [("not_author", "null")]),
+        ({"title": "x"}, [("gt_title", "null"), ("lt_title", "0"), ("not_title", '"x"')]),
+        ({"rating__ne": 1}, [("rating", "1")]),
+        (
+            {"title__in": ["a", "b"]},
+            [("gt_title", "null"), ("lt_title", "0"), ("exclude_title", '"a","b"')],
+        ),
+        ({"rating__gt": 1}, [("gt_rating", "null"), ("max_rating", "1")]),
+        ({"rating__gte": 1}, [("gt_rating", "null"), ("lt_rating", "1")]),
+        ({"rating__lt": 1}, [("lt_rating", "false"), ("min_rating", "1")]),
+        ({"rating__lte": 1}, [("lt_rating", "false"), ("gt_rating", "1")]),
+        ({"author__isnull": True}, [("has_author", "true"), ("gt_author", "null")]),
         ({"author__exists": True}, [("has_author", "false")]),
+        ({"author__null": True}, [("not_author", "null")]),
     ],
 )
 def test_exclude(lookups: dict[str, object], expected: list[tuple[str, str]]) -> None:
@@ -155,7 +229,18 @@ def test_unknown_fields_raise(call: object) -> None:
         lambda: Blog.objects.exclude(title__startswith="a"),
         lambda: Blog.objects.filter(title__in=["a,b"]),
         lambda: Blog.objects.filter(title__in=[]),
-        lambda: Blog.objects.filter(rating__gt=1).filter(rating__gt=2),
+        lambda: Blog.objects.filter(title__gt="a").filter(title__gt="b"),  # collation decides
+        lambda: Blog.objects.filter(title__startswith="Ab"),  # like_ ignores case
+        lambda: Blog.objects.filter(title__endswith="é"),
+        lambda: Blog.objects.filter(title__icontains="a*b"),  # * cannot be escaped
+        lambda: Blog.objects.filter(title__icontains="a\x00"),
+        lambda: Blog.objects.filter(rating__icontains="1"),  # not a text field
+        lambda: Blog.objects.filter(title__isnull=True),  # null or missing: an OR
+        lambda: Blog.objects.filter(rating__gt=None),
+        lambda: Blog.objects.filter(title__in=["a", None]),
+        lambda: Item.objects.filter(author__exists=True).filter(meta__x__gt=1),  # two has_
+        lambda: Blog.objects.filter(author__exists=False).filter(author__exists=True),
+        lambda: Blog.objects.filter(author__gt={"name": "a"}),
         lambda: Blog.objects.filter(author__isnull="yes"),
         lambda: Blog.objects.filter(title__like=3),
     ],
@@ -173,3 +258,19 @@ def test_default_location() -> None:
     assert Item._meta.bucket is None
     assert Item.objects.compile().path == "/buckets/default/collections/items/records"
     assert Blog._meta.collection == "posts"
+
+
+def test_list_fields_are_guarded_by_contains_nothing() -> None:
+    """PostgreSQL sorts [] below null: a list is told from null and missing by
+    contains_f=[] (true of every list), which a contains lookup makes redundant."""
+    assert Item.objects.filter(tags__isnull=False).compile().params == (("contains_tags", "[]"),)
+    assert Item.objects.exclude(tags=["a"]).compile().params == (
+        ("contains_tags", "[]"),
+        ("not_tags", '["a"]'),
+    )
+    assert Item.objects.exclude(tags=["a"]).filter(tags__contains="b").compile().params == (
+        ("contains_tags", '["b"]'),
+        ("not_tags", '["a"]'),
+    )
+    assert Item.objects.filter(tags__exists=True).compile().params == (("lt_tags", "{}"),)
+    assert Item.objects.filter(tags__exists=False).compile().params == (("gt_tags", "{}"),)

@@ -61,11 +61,11 @@ def test_lookups(items: list[Item], orm: ORM) -> None:
     assert q(tags__contains=["odd", "t1"]) == ["i01"]
     assert q(tags__contains_any=["t1", "t2"]) == ["i01", "i02"]
     assert q(title__like="EM 1") == ["i01", "i10", "i11"]  # case-insensitive
-    assert q(title__startswith="item 1") == ["i01", "i10", "i11"]
+    assert q(title__istartswith="item 1") == ["i01", "i10", "i11"]
     assert q(author__name="bo", n__lt=8) == ["i06", "i07"]
     assert q(priority=Priority.HIGH) == ["i00", "i01", "i02"]
     assert q(due__isnull=False) == []
-    assert len(q(due__isnull=True)) == 12  # stored as null
+    assert len(q(due__null=True)) == 12  # stored as null
     assert len(q(due__exists=True)) == 12  # present (null counts)
     assert q(meta__x__exists=True) == []
     assert len(q(author__exists=True)) == 12
