@@ -27,6 +27,7 @@ from kintorm.orm.exceptions import (
     ValidationError,
 )
 from kintorm.orm.loading import Loader, build_loader
+from kintorm.orm.server_checks import warn_unless_atomic_op
 from kintorm.orm.state import (
     DEFERRED,
     data_fields,
@@ -327,6 +328,8 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
         changes = diff_documents(st.snapshot, doc, mode)
         if changes is None:
             return
+        if not force:  # an If-Match save: only as safe as the server's check
+            yield from warn_unless_atomic_op(client)
         try:
             body = yield from BaseClient.patch_record.op(
                 client,
