@@ -19,7 +19,7 @@ import pytest
 from support.faultproxy import FaultProxy
 
 from kintorm import AsyncClient, Client, Record
-from kintorm.orm.bulk import BulkResult
+from kintorm.orm.bulk import BulkResult, NotSent
 from kintorm.server import KintoServer
 
 LOST_AFTER_APPLYING = ["502_after", "reset_after", "stall", "truncated"]
@@ -51,6 +51,7 @@ def through(
     bucket: str,
     mode: str,
     call: Callable[[Any], Any],
+    retry: int = RETRY,
 ) -> Any:
     """``call(client)`` on a client of ``mode`` pointed at the proxy; awaited if async."""
     read_timeout, _ = TIMING[_backend(server)]
@@ -59,7 +60,7 @@ def through(
         "auth": server.admin_auth,
         "bucket": bucket,
         "collection": "items",
-        "retry": RETRY,
+        "retry": retry,
         "retry_after": 0.05,
         "timeout": (2.0, read_timeout),
     }
@@ -182,3 +183,36 @@ def test_batch_deletes_after_lost_answers(
     assert [r["data"]["id"] for r in results] == list(versions)
     assert all(r["data"]["deleted"] for r in results)
     assert backend_client.get_records() == []
+
+
+def test_a_chunk_lost_for_good_leaves_the_others_unsent_or_done(
+    backend: KintoServer, backend_client: Client, bucket: str, mode: str
+) -> None:
+    """Without retries a lost chunk is not re-sent: its items are unknown (maybe
+    applied); the chunks not sent yet are reported not sent (not applied), those
+    already on their way are reported as they went."""
+    objs = [Item(id=f"i{i:03d}", n=i) for i in range(60)]  # chunks of 25, 25, 10
+    with lossy(backend, "reset_after") as proxy:
+        proxy.budget = 1
+
+        def call(client: Any) -> Any:
+            qs = Item.objects.using(client)
+            if mode == "sync":
+                return qs.bulk_create(objs, raise_on_error=False)
+            return qs.abulk_create(objs, raise_on_error=False)
+
+        result = through(proxy, backend, bucket, mode, call, retry=0)
+    stored = {r["id"]: r for r in backend_client.get_records()}
+    assert misreported(result, stored) == []
+    unknown = result.unknown
+    not_sent = [o for o in result.failed if isinstance(o.error, NotSent)]
+    assert all(o.error is not None and not o.error.maybe_applied for o in not_sent)
+    assert len(unknown) + len(not_sent) == len(result.failed)
+    if mode == "sync":  # one chunk at a time: the first is lost, the others never sent
+        assert [o.id for o in unknown] == [o.id for o in objs[:25]]
+        assert [o.id for o in not_sent] == [o.id for o in objs[25:]]
+        assert "not sent" in str(not_sent[0].error)
+    else:  # the three chunks go at once: one of them is lost
+        assert len(unknown) in (25, 10) and not not_sent
+        assert len(result.succeeded) == 60 - len(unknown)
+    assert {o.id for o in unknown} <= set(stored)  # reset after forwarding: applied
