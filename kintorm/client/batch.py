@@ -199,6 +199,9 @@ def send_batch(
                 subs, replay = yield from _post_chunk(session, pending)
             except KintoException as exc:  # the whole POST failed (its retries included)
                 status = getattr(exc.response, "status_code", 0)
+                if exc.maybe_applied and (attempt or start):  # some outcomes are known
+                    failures += [_failed(i, r, exc, uncertain=True) for i, r in pending]
+                    break
                 if exc.maybe_applied or (status != 409 and status < 500):
                     raise  # an answer still lost after the client's retries, or a 4xx
                 lost, headers = len(pending), exc.response.headers

@@ -179,7 +179,7 @@ def _chunk_op(
         )
     except KintoBatchException as exc:
         errors = {getattr(e, "index", -1): e for e in exc.exceptions}  # index in chunk
-        stop = next((e for e in exc.exceptions if _status(e) >= 500), None)
+        stop = next((e for e in exc.exceptions if _stops(e)), None)
         if stop is not None:
             fatal.error = stop
         results = []
@@ -192,6 +192,13 @@ def _chunk_op(
         fatal.error = exc
         return [SubResult(_status(exc), None, exc)] * len(chunk)
     return [SubResult(200, body) for body in bodies]
+
+
+def _stops(error: KintoException) -> bool:
+    """Whether a failed item stops the operation: a 5xx (its chunk rolled back), or an
+    answer that stayed lost (not a replay's 412/404, which concerns one item)."""
+    status = _status(error)
+    return status >= 500 or (error.maybe_applied and status not in (404, 412))
 
 
 def _status(exc: KintoException) -> int:

@@ -136,3 +136,22 @@ def test_an_answer_lost_on_every_attempt_says_maybe_applied(
         wire.batch(client, creates)
     assert info.value.maybe_applied
     assert [c.method for c in wire.calls] == ["GET", "POST", "POST"]
+
+
+def test_a_re_send_lost_for_good_keeps_what_is_known(wire: Wire, sleeps: list[float]) -> None:
+    """The re-send of what a 409 rolled back loses its answer every time: the items
+    kept before are done, the re-sent ones fail as maybe applied."""
+    client = wire.client(bucket="b", collection="c", retry=1, retry_after=0)
+    wire.reply("GET", "/", json=SERVER_INFO)
+    conflict = {"code": 409, "errno": 122, "error": "Conflict"}
+    wire.reply(
+        "POST",
+        "/batch",
+        json={"responses": [sub(201, 0, {}), sub(409, 1, conflict), sub(201, 2, {"ok": 1})]},
+    )
+    lose(wire, "reset")
+    lose(wire, "reset")
+    with pytest.raises(KintoBatchException) as info:
+        wire.batch(client, creates)
+    assert [(e.index, e.maybe_applied) for e in info.value.exceptions] == [(0, True), (1, True)]  # type: ignore[attr-defined]
+    assert info.value.results[2] == {"ok": 1}
