@@ -20,10 +20,12 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict kintorm
 
 # The whole suite on the memory backend, then the integration and mapper suites again
-# on Kinto with PostgreSQL and 4 workers (they skip, saying why, without PostgreSQL).
+# on Kinto with PostgreSQL and 4 workers (they skip, saying why, without PostgreSQL),
+# with the full-size worker-crash test (5,000 records; 1,000 in the first pass).
 test: lint typecheck
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
-	KINTORM_BACKEND=postgresql $(VENV)/bin/pytest tests/integration tests/orm $(PYTEST_ARGS)
+	KINTORM_BACKEND=postgresql $(VENV)/bin/pytest tests/integration tests/orm \
+		tests/reliability/test_bulk_crash.py $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(PY) -m kintorm.demo

@@ -17,6 +17,10 @@ This plugin serialises conditional writes to the same object:
 * on the memory backend (one process), a process-wide lock is held while the
   write runs.
 
+It announces itself in the server's capabilities (``GET /v1/`` lists
+:data:`CAPABILITY`); the mapper warns when a guarded save goes to a server
+that does not (see docs/deployment.md).
+
 ``kintorm.server.KintoServer`` includes it. Sub-requests of ``POST /batch`` are
 not covered (Kinto runs them without tweens), nor is PostgreSQL with
 ``kinto.transaction_per_request = false`` (each storage call commits at once,
@@ -29,7 +33,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["includeme"]
+__all__ = ["CAPABILITY", "includeme"]
+
+#: the id under which the plugin appears in the server's ``capabilities``
+CAPABILITY = "kintorm_atomic_writes"
 
 WRITES = frozenset({"PUT", "PATCH", "DELETE"})
 _memory_lock = threading.Lock()
@@ -62,6 +69,13 @@ def atomic_conditional_writes_tween_factory(
 
 
 def includeme(config: Any) -> None:
+    config.add_api_capability(
+        CAPABILITY,
+        description=(
+            "If-Match / If-None-Match writes to one object are atomic "
+            "(kintorm.kinto_plugin, see kintorm's docs/deployment.md)"
+        ),
+    )
     config.add_tween(
         "kintorm.kinto_plugin.atomic_conditional_writes_tween_factory",
         under="pyramid_tm.tm_tween_factory",

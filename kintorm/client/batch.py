@@ -20,9 +20,11 @@ from kintorm.client.protocol import (
     Sleep,
     encode_json,
     error_for,
+    is_idempotent,
     preview,
     send,
 )
+from kintorm.client.resources import _applied_check
 
 if TYPE_CHECKING:
     from kintorm.client.base import BaseClient
@@ -85,26 +87,82 @@ def rolled_back(statuses: list[int]) -> int:
     return conflicts[-1] + 1 if conflicts else 0
 
 
-def _post_chunk(session: Session, chunk: list[tuple[int, Request]]) -> Op[list[dict[str, Any]]]:
+def _post_chunk(
+    session: Session, chunk: list[tuple[int, Request]]
+) -> Op[tuple[list[dict[str, Any]], bool]]:
+    """One ``POST /batch``: the sub-responses, and whether they answer a re-send
+    after a lost answer (an earlier attempt may have been applied).
+
+    The POST is re-sent after a lost answer (per the client's ``retry``) when every
+    sub-request is idempotent: creates carry ``If-None-Match: *``, updates
+    ``If-Match``, so a replay meets its own writes instead of doing them twice.
+    """
     payload = {"requests": [_sub_request(request) for _, request in chunk]}
     post = Request(
         "POST", "/batch", headers={"Content-Type": JSON_CONTENT_TYPE}, body=encode_json(payload)
     )
-    response = yield from send(session, post)
-    return _check_responses(response, len(chunk))
+    idempotent = all(is_idempotent(request) for _, request in chunk)
+    response = yield from send(session, post, idempotent=idempotent)
+    return _check_responses(response, len(chunk)), response.replay
 
 
-def _error(index: int, request: Request, sub: dict[str, Any]) -> KintoException:
+#: Sub-response statuses that a replay of an applied write meets: 412 (the create's
+#: record exists, the If-Match timestamp moved) and 404 (the delete's record is gone).
+REPLAY_STATUSES = frozenset({404, 412})
+
+
+def _own_writes(
+    session: Session, pending: list[tuple[int, Request]], subs: list[dict[str, Any]]
+) -> Op[list[dict[str, Any]]]:
+    """The sub-responses of a replayed chunk, those that met the chunk's own earlier
+    attempt turned into successes, by the rule of single writes: a replayed delete
+    that gets 404 deleted it; a replayed create or If-Match write that gets 412 did
+    it when the object read back holds what it sent (one ``POST /batch`` of GETs)."""
+    subs = list(subs)
+    checks: list[tuple[int, Request, Callable[[dict[str, Any]], bool]]] = []
+    for position, ((_, request), sub) in enumerate(zip(pending, subs, strict=True)):
+        status = int(sub["status"])
+        if status == 404 and request.method == "DELETE":
+            gone = {"id": request.path.rsplit("/", 1)[-1], "deleted": True}
+            subs[position] = {**sub, "status": 200, "body": {"data": gone}}
+        elif status == 412:
+            check = _applied_check(request)
+            if check is not None:
+                checks.append((position, request, check))
+    if not checks:
+        return subs
+    reads = [(n, Request("GET", request.path)) for n, (_, request, _) in enumerate(checks)]
+    try:
+        found, _ = yield from _post_chunk(session, reads)
+    except KintoException:
+        return subs  # cannot tell: the 412s stay, marked as maybe applied
+    for (position, request, check), read in zip(checks, found, strict=True):
+        body = read.get("body")
+        if int(read["status"]) == 200 and isinstance(body, dict) and check(body):
+            logger.info(
+                "batch %s %s: an earlier attempt was applied (its answer was lost)",
+                request.method,
+                request.path,
+            )
+            subs[position] = {**subs[position], "status": 200, "body": body}
+    return subs
+
+
+def _error(
+    index: int, request: Request, sub: dict[str, Any], uncertain: bool = False
+) -> KintoException:
     status = int(sub.get("status", 0))
     response = Response(status, sub.get("headers") or {}, encode_json(sub.get("body")), request)
     error = error_for(response, request)
     error.index = index  # type: ignore[attr-defined]
+    error.maybe_applied = uncertain and status in REPLAY_STATUSES
     return error
 
 
-def _failed(index: int, request: Request, exc: KintoException) -> KintoException:
+def _failed(index: int, request: Request, exc: KintoException, uncertain: bool) -> KintoException:
     error = type(exc)(exc.message, request=request, response=exc.response)
     error.index = index  # type: ignore[attr-defined]
+    error.maybe_applied = uncertain
     return error
 
 
@@ -122,8 +180,10 @@ def send_batch(
     Sub-requests the server did not keep (see :func:`rolled_back`) are re-sent,
     up to ``resends`` times (the client's ``retry`` by default), waiting the
     conflict's ``Retry-After``;
-    those still lost then fail, never reported as done. Failures are raised
-    together as KintoBatchException, each with its index among ``requests``;
+    those still lost then fail, never reported as done. Once an answer to a chunk
+    was lost, its later answers are checked for the chunk's own earlier writes
+    (:func:`_own_writes`), and its failures carry ``maybe_applied``. Failures are
+    raised together as KintoBatchException, each with its index among ``requests``;
     ``ignore_4xx`` ignores 4xx failures except conflicts (409), which lose data.
     """
     limit = (server_info.get("settings") or {}).get("batch_max_requests") or len(requests) or 1
@@ -132,23 +192,31 @@ def send_batch(
     failures: list[KintoException] = []
     for start in range(0, len(requests), limit):
         pending = list(enumerate(requests[start : start + limit], start))
+        uncertain = False  # an earlier attempt of these may have been applied
         for attempt in range(rounds):
             fail: Callable[[int, Request], KintoException]
             try:
-                subs = yield from _post_chunk(session, pending)
+                subs, replay = yield from _post_chunk(session, pending)
             except KintoException as exc:  # the whole POST failed (its retries included)
                 status = getattr(exc.response, "status_code", 0)
-                if status != 409 and status < 500:
-                    raise
+                if exc.maybe_applied and (attempt or start):  # some outcomes are known
+                    failures += [_failed(i, r, exc, uncertain=True) for i, r in pending]
+                    break
+                if exc.maybe_applied or (status != 409 and status < 500):
+                    raise  # an answer still lost after the client's retries, or a 4xx
                 lost, headers = len(pending), exc.response.headers
-                fail = functools.partial(_failed, exc=exc)
+                fail = functools.partial(_failed, exc=exc, uncertain=uncertain)
             else:
+                uncertain = uncertain or replay
                 lost = rolled_back([int(sub.get("status", 0)) for sub in subs])
-                failures += _kept(pending[lost:], subs[lost:], results, ignore_4xx)
+                kept = subs[lost:]
+                if uncertain:
+                    kept = yield from _own_writes(session, pending[lost:], kept)
+                failures += _kept(pending[lost:], kept, results, ignore_4xx, uncertain)
                 if lost:
                     cause = next(s for s in reversed(subs[:lost]) if int(s["status"]) >= 409)
                     headers = cause.get("headers") or {}
-                    fail = functools.partial(_error, sub=cause)
+                    fail = functools.partial(_error, sub=cause, uncertain=uncertain)
             if not lost:
                 break
             if attempt == rounds - 1:
@@ -168,6 +236,7 @@ def _kept(
     subs: list[dict[str, Any]],
     results: list[Any],
     ignore_4xx: bool,
+    uncertain: bool = False,
 ) -> list[KintoException]:
     """Record the bodies of sub-requests the server kept; their failures."""
     failures = []
@@ -176,7 +245,7 @@ def _kept(
         status = int(sub["status"])
         logger.debug("batch #%d %s %s -> %d", index, request.method, request.path, status)
         if status >= 400 and (status == 409 or not (ignore_4xx and status < 500)):
-            failures.append(_error(index, request, sub))
+            failures.append(_error(index, request, sub, uncertain))
     return failures
 
 

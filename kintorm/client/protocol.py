@@ -125,6 +125,8 @@ class Response:
     request: Request | None = attrs.field(default=None, repr=False, eq=False)
     #: the decoded body, once decoded (the body is parsed once, however often it is read)
     decoded: Any = attrs.field(default=_NOT_DECODED, repr=False, eq=False)
+    #: this answers a re-send after a lost answer: an earlier attempt may have been applied
+    replay: bool = attrs.field(default=False, repr=False, eq=False)
 
     @property
     def text(self) -> str:
@@ -428,20 +430,29 @@ def _garbled(response: Response) -> bool:
     return False
 
 
-def send(session: Session, request: Request, *, ok: frozenset[int] = frozenset()) -> Op[Response]:
+def send(
+    session: Session,
+    request: Request,
+    *,
+    ok: frozenset[int] = frozenset(),
+    idempotent: bool | None = None,
+) -> Op[Response]:
     """Send ``request``, honouring Backoff and retrying what may be retried.
 
     Returns the response when its status is < 400 or in ``ok``; raises the
     mapped KintoException otherwise.
 
     A lost response (no response, a 2xx whose JSON body is cut short, a proxy's
-    502/504) is retried when the request is idempotent (:func:`is_idempotent`).
+    502/504) is retried when the request is idempotent (:func:`is_idempotent`,
+    or ``idempotent`` when given: a ``POST /batch`` of idempotent sub-requests).
     The earlier attempt may have been applied: the error of a later attempt
-    then has ``maybe_applied`` set, so the caller can recognise its own write
-    (a create replayed gets 412, a delete replayed gets 404).
+    then has ``maybe_applied`` set, and a later answer has ``replay`` set, so the
+    caller can recognise its own write (a create replayed gets 412, a delete
+    replayed gets 404).
     """
     attempts = session.retry + 1
     uncertain = False
+    replayable = is_idempotent(request) if idempotent is None else idempotent
     for attempt in range(attempts):
         wait = session.backoff_until - time.monotonic()
         if wait > 0:
@@ -453,7 +464,7 @@ def send(session: Session, request: Request, *, ok: frozenset[int] = frozenset()
         outcome = yield request
         last = attempt == attempts - 1
         if isinstance(outcome, TransportError):
-            if last or not is_idempotent(request):
+            if last or not replayable:
                 outcome.maybe_applied = uncertain or request.method not in ("GET", "HEAD")
                 raise outcome
             uncertain = True
@@ -462,7 +473,7 @@ def send(session: Session, request: Request, *, ok: frozenset[int] = frozenset()
         response: Response = attrs.evolve(outcome, request=request)
         _observe(session, response)
         if _garbled(response):
-            if last or not is_idempotent(request):
+            if last or not replayable:
                 garbled = MalformedResponse(
                     f"a {response.status_code} response whose body was cut short: "
                     f"{preview(response.text)!r}; the request may have been applied",
@@ -475,12 +486,13 @@ def send(session: Session, request: Request, *, ok: frozenset[int] = frozenset()
             yield Sleep(_retry_delay(session, None, attempt))
             continue
         if response.status_code < 400 or response.status_code in ok:
-            return response
-        if last or response.status_code not in RETRYABLE_STATUSES:
+            return attrs.evolve(response, replay=True) if uncertain else response
+        lost = response.status_code in UNCERTAIN_STATUSES  # a gateway's: maybe forwarded
+        if last or response.status_code not in RETRYABLE_STATUSES or (lost and not replayable):
             error = error_for(response, request)
-            error.maybe_applied = uncertain
+            error.maybe_applied = uncertain or lost
             raise error
-        uncertain = uncertain or response.status_code in UNCERTAIN_STATUSES
+        uncertain = uncertain or lost
         yield Sleep(_retry_delay(session, response, attempt))
     raise AssertionError("unreachable")  # pragma: no cover
 

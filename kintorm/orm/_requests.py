@@ -23,6 +23,7 @@ from kintorm.client.exceptions import (
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Emit, Op, Request, paginate, quote_etag
 from kintorm.client.resources import JSONDict
+from kintorm.orm.bulk import NotSent
 from kintorm.orm.drive import CONCURRENCY, Action, Fanout
 
 __all__ = [
@@ -148,8 +149,13 @@ def batch_op(
     the chunks as a fan-out (concurrent, ``limit`` at a time, on an async client).
 
     4xx sub-responses are reported per item (Kinto does not roll the others back).
-    A 5xx rolls its whole chunk back: every item of that chunk, and of the chunks
-    not sent yet, is reported failed with that error.
+    A chunk whose answer was lost is re-sent per the client's ``retry`` and its
+    replayed sub-requests that meet their own earlier writes succeed (see
+    ``kintorm.client.batch.send_batch``). A chunk that still fails (a 5xx rolled it
+    back, or its answer stayed lost: then its items' errors say ``maybe_applied``)
+    stops the operation: the chunks not sent yet are reported failed with
+    :class:`~kintorm.orm.bulk.NotSent` (``maybe_applied`` false), so that exactly the unknown items
+    (``maybe_applied``) and the unsent ones are left to re-run.
     """
     info = yield from BaseClient.server_info.op(client)
     size = (info.get("settings") or {}).get("batch_max_requests") or len(requests) or 1
@@ -164,9 +170,17 @@ def batch_op(
 
 @attrs.define
 class _Fatal:
-    """The error that stopped a batch: chunks not sent yet fail with it."""
+    """The error that stopped a batch: chunks not sent yet fail as not sent."""
 
     error: KintoException | None = None
+
+
+def _not_sent(request: Request, cause: KintoException) -> SubResult:
+    error = NotSent(
+        f"not sent, because an earlier chunk of this bulk operation failed: {cause}",
+        request=request,
+    )
+    return SubResult(0, None, error)
 
 
 def _chunk_op(
@@ -179,7 +193,7 @@ def _chunk_op(
     from kintorm.client.batch import send_batch
 
     if fatal.error is not None:
-        return [SubResult(_status(fatal.error), None, fatal.error)] * len(chunk)
+        return [_not_sent(request, fatal.error) for request in chunk]
     try:
         bodies = yield from send_batch(
             client._session,
@@ -190,10 +204,9 @@ def _chunk_op(
         )
     except KintoBatchException as exc:
         errors = {getattr(e, "index", -1): e for e in exc.exceptions}  # index in chunk
-        stop = next((e for e in exc.exceptions if _status(e) >= 500), None)
+        stop = next((e for e in exc.exceptions if _stops(e)), None)
         if stop is not None:
             fatal.error = stop
-            return [SubResult(_status(stop), None, stop)] * len(chunk)
         results = []
         for i in range(len(chunk)):
             body = exc.results[i] if i < len(exc.results) else None
@@ -204,6 +217,13 @@ def _chunk_op(
         fatal.error = exc
         return [SubResult(_status(exc), None, exc)] * len(chunk)
     return [SubResult(200, body) for body in bodies]
+
+
+def _stops(error: KintoException) -> bool:
+    """Whether a failed item stops the operation: a 5xx (its chunk rolled back), or an
+    answer that stayed lost (not a replay's 412/404, which concerns one item)."""
+    status = _status(error)
+    return status >= 500 or (error.maybe_applied and status not in (404, 412))
 
 
 def _status(exc: KintoException) -> int:

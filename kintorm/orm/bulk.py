@@ -10,9 +10,14 @@ import attrs
 from kintorm.client.exceptions import KintoException
 from kintorm.orm.exceptions import BulkError
 
-__all__ = ["BulkResult", "Outcome"]
+__all__ = ["BulkResult", "NotSent", "Outcome"]
 
 T = TypeVar("T")
+
+
+class NotSent(KintoException):
+    """The error of an item that was not sent because an earlier chunk of the bulk
+    operation failed: it was not applied (``maybe_applied`` is false)."""
 
 
 @attrs.frozen
@@ -43,6 +48,13 @@ class BulkResult(Generic[T]):
     @property
     def failed(self) -> list[Outcome[T]]:
         return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def unknown(self) -> list[Outcome[T]]:
+        """The failed items that may have been applied all the same (their answer was
+        lost and could not be checked: ``error.maybe_applied``); the other failed
+        items were not applied."""
+        return [o for o in self.failed if o.error is not None and o.error.maybe_applied]
 
     @property
     def ids(self) -> list[str]:

@@ -140,6 +140,7 @@ class ConflictError(PreconditionFailed):
         changes: Any = None,
     ) -> None:
         super().__init__(message, exception, request=exception.request, response=exception.response)
+        self.maybe_applied = exception.maybe_applied
         self.current = current
         self.local = local
         self.changes = changes

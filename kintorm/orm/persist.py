@@ -29,6 +29,7 @@ from kintorm.orm.exceptions import (
 )
 from kintorm.orm.loading import Loader, build_loader
 from kintorm.orm.nested import Pins, collecting, emitting, reaches_unweakrefable
+from kintorm.orm.server_checks import warn_unless_atomic_op
 from kintorm.orm.state import (
     DEFERRED,
     data_fields,
@@ -380,6 +381,8 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
         changes = diff_documents(st.snapshot, doc, mode)
         if changes is None:
             return
+        if not force:  # an If-Match save: only as safe as the server's check
+            yield from warn_unless_atomic_op(client)
         try:
             body = yield from BaseClient.patch_record.op(
                 client,

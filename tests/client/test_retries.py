@@ -72,14 +72,41 @@ def test_transport_errors_are_retried_for_idempotent_methods(
 
 
 def test_transport_errors_are_not_retried_for_post(wire: Wire, sleeps: list[float]) -> None:
+    """A batch holding a PATCH without If-Match could do its work twice: not re-sent."""
     from ._wire import SERVER_INFO
 
     client = wire.client(retry=3)
     wire.reply("GET", "/", json=SERVER_INFO).reply("POST", "/batch", error=True)
-    with pytest.raises(TransportError):
-        wire.batch(client, lambda b: b.delete_bucket(id="b"))
+    with pytest.raises(TransportError) as info:
+        wire.batch(client, lambda b: b.patch_bucket(id="b", data={"n": 1}, safe=False))
     assert [c.method for c in wire.calls] == ["GET", "POST"]
     assert sleeps == []
+    assert info.value.maybe_applied
+
+
+def test_a_post_of_idempotent_sub_requests_is_retried(wire: Wire, sleeps: list[float]) -> None:
+    from ._wire import SERVER_INFO
+
+    client = wire.client(retry=3)
+    wire.reply("GET", "/", json=SERVER_INFO).reply("POST", "/batch", error=True)
+    ok = {"status": 200, "path": "/v1/buckets/b", "headers": {}, "body": {"data": {"id": "b"}}}
+    wire.reply("POST", "/batch", json={"responses": [ok]})
+    b = wire.batch(client, lambda b: b.delete_bucket(id="b"))
+    assert b.results() == [{"data": {"id": "b"}}]
+    assert [c.method for c in wire.calls] == ["GET", "POST", "POST"]
+
+
+def test_a_502_on_a_non_idempotent_post_is_not_retried(wire: Wire, sleeps: list[float]) -> None:
+    """The gateway may have forwarded it: re-sending could apply it twice."""
+    from ._wire import SERVER_INFO
+
+    client = wire.client(retry=3)
+    wire.reply("GET", "/", json=SERVER_INFO)
+    wire.reply("POST", "/batch", status=502, body="<html>502 Bad Gateway</html>")
+    with pytest.raises(KintoException) as info:
+        wire.batch(client, lambda b: b.patch_bucket(id="b", data={"n": 1}, safe=False))
+    assert [c.method for c in wire.calls] == ["GET", "POST"]
+    assert info.value.maybe_applied and info.value.response.status_code == 502
 
 
 def test_backoff_raises_on_the_next_request_without_retry(wire: Wire, sleeps: list[float]) -> None:

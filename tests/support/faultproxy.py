@@ -66,6 +66,12 @@ def bad_gateway_html(proxy: FaultProxy, handler: Handler, forward: Callable[[], 
     _reply(handler, 502, {"Content-Type": "text/html"}, body)
 
 
+def bad_gateway_after(proxy: FaultProxy, handler: Handler, forward: Callable[[], Any]) -> None:
+    """A gateway that forwarded the request (Kinto applied it), then answered 502."""
+    forward()
+    bad_gateway_html(proxy, handler, forward)
+
+
 def truncated(proxy: FaultProxy, handler: Handler, forward: Callable[[], Any]) -> None:
     status, headers, body = forward()
     cut = body[: max(1, len(body) // 2)]
@@ -92,6 +98,10 @@ FAULTS: dict[str, Callable[[FaultProxy, Handler, Callable[[], Any]], None]] = {
     "stall": stall,
     "backoff": backoff,
 }
+#: Faults used only when asked for by name (not part of ``list(FAULTS)``'s mix).
+EXTRA_FAULTS: dict[str, Callable[[FaultProxy, Handler, Callable[[], Any]], None]] = {
+    "502_after": bad_gateway_after,
+}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -108,6 +118,8 @@ class Handler(BaseHTTPRequestHandler):
         headers["Host"] = f"{proxy.upstream_host}:{proxy.upstream_port}"
         try:
             conn.request(self.command, self.path, body=body or None, headers=headers)
+            if proxy.on_sent is not None:  # the request is with the server now
+                proxy.on_sent(self.command, self.path, conn.sock.getsockname()[1])
             response = conn.getresponse()
             data = response.read()
             kept = {
@@ -126,9 +138,14 @@ class Handler(BaseHTTPRequestHandler):
         fault = proxy.choose(self.command, self.path)
         forward = lambda: self._forward(body)  # noqa: E731
         if fault is None:
-            _reply(self, *forward())
+            try:
+                answer = forward()
+            except (OSError, http.client.HTTPException):  # the server died on it
+                _drop(self)
+                return
+            _reply(self, *answer)
             return
-        FAULTS[fault](proxy, self, forward)
+        {**FAULTS, **EXTRA_FAULTS}[fault](proxy, self, forward)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
@@ -140,7 +157,13 @@ class _Server(ThreadingHTTPServer):
 
 class FaultProxy:
     """``with FaultProxy(upstream_url, rate=0.1, faults=[...], seed=1) as proxy:``
-    then point the client at ``proxy.url``. ``proxy.injected`` counts faults by kind."""
+    then point the client at ``proxy.url``. ``proxy.injected`` counts faults by kind.
+
+    ``methods`` limits the faults to those methods; ``budget`` to that many faults in
+    all (``rate=1.0, budget=2``: the first two matching requests are faulted).
+    ``on_sent(method, path, port)`` is called once a request was forwarded, before its
+    answer is read, with the local port of the connection to the server (whose
+    answer is then relayed, or a reset when the server closed without one)."""
 
     def __init__(
         self,
@@ -151,6 +174,8 @@ class FaultProxy:
         seed: int = 0,
         stall_seconds: float = 2.0,
         methods: frozenset[str] | None = None,
+        budget: int | None = None,
+        on_sent: Callable[[str, str, int], None] | None = None,
     ) -> None:
         parts = urlsplit(upstream_url)
         if parts.hostname not in {"127.0.0.1", "localhost", "::1"}:
@@ -162,6 +187,8 @@ class FaultProxy:
         self.faults = faults or list(FAULTS)
         self.stall_seconds = stall_seconds
         self.methods = methods
+        self.budget = budget
+        self.on_sent = on_sent
         self.injected: Counter[str] = Counter()
         self.requests = 0
         self._random = random.Random(seed)
@@ -179,6 +206,8 @@ class FaultProxy:
         with self._lock:
             self.requests += 1
             if self.methods is not None and method not in self.methods:
+                return None
+            if self.budget is not None and sum(self.injected.values()) >= self.budget:
                 return None
             if self._random.random() >= self.rate:
                 return None
