@@ -33,6 +33,7 @@ from kintorm.client.protocol import (
     unquote_etag,
 )
 from kintorm.client.resources import JSONDict, Verbs
+from kintorm.client.review import Review
 from kintorm.client.transport import Timeout
 
 Permissions = Mapping[str, Iterable[str]]
@@ -76,7 +77,7 @@ def _same_file(path: str, attachment: Mapping[str, Any]) -> bool:
     return digest.hexdigest() == attachment.get("hash")
 
 
-class BaseClient(Verbs):
+class BaseClient(Review, Verbs):
     """The Kinto client API; see ``Client`` and ``AsyncClient``."""
 
     _library = "requests"
