@@ -112,7 +112,7 @@ class BaseClient(Review, Verbs):
         if not server_url:
             raise ValueError("server_url is required, e.g. 'http://localhost:8888/v1'")
         server_url, auth = _split_userinfo(server_url, auth)
-        self._credentials = resolve_auth(auth)
+        self._credentials = resolve_auth(auth, server_url=server_url.rstrip("/"))
         self._verify = verify
         library_version = __import__(self._library).__version__
         user_agent = (
