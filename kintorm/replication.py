@@ -114,6 +114,8 @@ def replicate(
         raise ValueError("the origin client names no collection (Client(collection=...))")
     if page_size < 1:
         raise ValueError(f"page_size must be >= 1, not {page_size}")
+    if since is not None and (type(since) is not int or since < 0):
+        raise ValueError(f"since must be an origin timestamp (an int >= 0), not {since!r}")
     if destination.collection_name is None:
         destination = destination.clone(collection=origin.collection_name)
     if _same_collection(origin, destination):

@@ -183,6 +183,9 @@ def test_bad_arguments_raise_before_any_request(change: Any, message: str) -> No
         replicate(*change(nowhere, nowhere.clone(bucket="b2")))
     with pytest.raises(ValueError, match="page_size"):
         replicate(nowhere, nowhere.clone(bucket="b2"), page_size=0)
+    for since in ("123", -1, 1.5, True):
+        with pytest.raises(ValueError, match="since must be an origin timestamp"):
+            replicate(nowhere, nowhere.clone(bucket="b2"), since=since)  # type: ignore[arg-type]
 
 
 def test_async_clients_are_refused_with_a_type_error() -> None:
