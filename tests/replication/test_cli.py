@@ -13,6 +13,7 @@ import pytest
 
 from kintorm import Client
 from kintorm.cli import main
+from kintorm.replication import Progress, ReplicationError
 from kintorm.server import KintoServer
 
 from ._data import fill, snapshot
@@ -123,3 +124,34 @@ def test_help_runs_as_a_command() -> None:
     )
     assert done.returncode == 0
     assert "--since TIMESTAMP" in done.stdout and "KINTO_URL" in done.stdout
+
+
+def _stopping_replicate(stop: BaseException) -> Any:
+    """A stand-in for replicate() that copies one batch and then stops with ``stop``."""
+
+    def fake(origin: Any, destination: Any, **kwargs: Any) -> Any:
+        progress = Progress(written=25, batches=1, timestamp=1234)
+        kwargs["on_progress"](progress)
+        if isinstance(stop, ReplicationError):
+            stop.progress = progress
+        raise stop
+
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("stop", "status", "said"),
+    [
+        (KeyboardInterrupt(), 130, "interrupted; resume with --since 1234"),
+        (ReplicationError("boom", Progress()), 1, "boom\nresume with --since 1234"),
+    ],
+)
+def test_a_stopped_copy_prints_the_since_that_resumes_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, stop: BaseException, status: int, said: str
+) -> None:
+    monkeypatch.setattr("kintorm.replication.replicate", _stopping_replicate(stop))
+    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-a", "u:p", "-c", "items"]
+    assert main(argv) == status
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"kintorm replicate: {said}\n"
