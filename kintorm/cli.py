@@ -129,7 +129,8 @@ def _configure_replicate(parser: argparse.ArgumentParser) -> None:
         "Copy a collection (its metadata, permissions and records) from an origin Kinto "
         "to a destination Kinto, a page at a time. The destination is given by "
         f"-s/-a/-b/-c (or ${URL_ENV} and ${AUTH_ENV}); the origin options default to the "
-        "destination's. Interrupted, it prints the --since that resumes it."
+        "destination's, and the destination's bucket and collection to the origin's. "
+        "Interrupted, it prints the --since that resumes it."
     )
     cli_utils.set_parser_server_options(parser, default_server=os.environ.get(URL_ENV))
     parser.add_argument("-o", "--origin", help="origin server URL, with /v1 (default: --server)")
@@ -213,15 +214,20 @@ def _replicate(args: argparse.Namespace) -> int:
     if not args.server:
         print(f"kintorm replicate: no server: give -s/--server or set ${URL_ENV}", file=sys.stderr)
         return 2
+    bucket = args.origin_bucket or args.bucket
     collection = args.origin_collection or args.collection
-    if not collection:
-        print("kintorm replicate: no collection: give -c or --origin-collection", file=sys.stderr)
-        return 2
+    for name, value, flags in (
+        ("bucket", bucket, "-b or --origin-bucket"),
+        ("collection", collection, "-c or --origin-collection"),
+    ):
+        if not value:
+            print(f"kintorm replicate: no {name}: give {flags}", file=sys.stderr)
+            return 2
     try:
         destination = Client(
             server_url=args.server,
             auth=auth,
-            bucket=args.bucket or "default",
+            bucket=args.bucket or bucket,
             collection=args.collection or collection,
             retry=args.retry,
             retry_after=args.retry_after,
@@ -229,7 +235,7 @@ def _replicate(args: argparse.Namespace) -> int:
         origin = Client(
             server_url=args.origin or args.server,
             auth=args.origin_auth if args.origin_auth is not None else auth,
-            bucket=args.origin_bucket or args.bucket or "default",
+            bucket=bucket,
             collection=collection,
             retry=args.retry,
             retry_after=args.retry_after,

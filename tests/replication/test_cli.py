@@ -110,7 +110,9 @@ def test_missing_server_or_collection_is_a_usage_error(
     monkeypatch.delenv("KINTO_URL", raising=False)
     assert main(["replicate", "-c", "items"]) == 2
     assert "no server" in capsys.readouterr().err
-    assert main(["replicate", "-s", "http://127.0.0.1:9/v1"]) == 2
+    assert main(["replicate", "-s", "http://127.0.0.1:9/v1", "-c", "items"]) == 2
+    assert "no bucket: give -b or --origin-bucket" in capsys.readouterr().err
+    assert main(["replicate", "-s", "http://127.0.0.1:9/v1", "-b", "main"]) == 2
     assert "no collection" in capsys.readouterr().err
 
 
@@ -150,7 +152,7 @@ def test_a_stopped_copy_prints_the_since_that_resumes_it(
     monkeypatch: pytest.MonkeyPatch, capsys: Any, stop: BaseException, status: int, said: str
 ) -> None:
     monkeypatch.setattr("kintorm.replication.replicate", _stopping_replicate(stop))
-    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-a", "u:p", "-c", "items"]
+    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-a", "u:p", "-b", "b", "-c", "items"]
     assert main(argv) == status
     out, err = capsys.readouterr()
     assert out == ""
