@@ -96,6 +96,13 @@ class Review(Verbs):
         """The collection PATCH of one review step, through ``patch_collection`` (so
         ``safe``/``if_match``/``permissions``/``data`` mean what they mean there)."""
         status, comment_field = REVIEW_STEPS[step]
+        if kwargs.get("changes") is not None:
+            # kinto-http sends the patch instead, silently dropping the status
+            raise TypeError(
+                f"{step}() sends the collection's status as data: pass other fields as "
+                "data=, not changes="
+            )
+        kwargs.pop("changes", None)
         data: JSONDict = {**(kwargs.pop("data", None) or {}), "status": status}
         if comment_field is not None:
             data[comment_field] = message

@@ -17,7 +17,7 @@ import kinto_http
 import pytest
 import responses
 
-from kintorm import Client
+from kintorm import Client, MergePatch
 
 from ._wire import SERVER, SERVER_INFO, Call, Wire
 
@@ -151,6 +151,12 @@ def test_review_step_message_by_keyword(wire: Wire) -> None:
 def test_review_step_unknown_keyword_is_a_type_error(wire: Wire) -> None:
     with pytest.raises(TypeError, match="colour"):
         wire.run(lambda c: c.approve_changes(id="cfr", bucket="b", colour="red"))
+    assert wire.calls == []
+
+
+def test_review_step_refuses_a_patch_that_would_drop_the_status(wire: Wire) -> None:
+    with pytest.raises(TypeError, match="not changes="):
+        wire.run(lambda c: c.request_review("x", id="cfr", bucket="b", changes=MergePatch({})))
     assert wire.calls == []
 
 
