@@ -253,10 +253,10 @@ def _copy_chunk(
         if status is not None and not (deleted and status in _ABSENT):
             record_id = item["id"] if deleted else item["data"]["id"]
             raise KintoException(f"writing record {record_id!r} at the destination: {body}")
-        if deleted:
-            progress.deleted += 1
-        else:
-            progress.written += 1
+    # the whole batch went through: only now is it counted
+    deletions = sum(1 for item in sent if item.get("deleted"))
+    progress.deleted += deletions
+    progress.written += len(sent) - deletions
     progress.vanished += len(items) - len(sent)
     progress.batches += 1
     progress.timestamp = chunk[-1]["last_modified"]

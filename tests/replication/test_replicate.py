@@ -3,6 +3,7 @@ permissions, incremental runs with ``since``, resuming after an interruption, er
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -152,13 +153,30 @@ def test_destination_collection_defaults_to_the_origin_one(
     assert len(destination.get_records()) == 2
 
 
-def test_a_refused_write_stops_with_the_progress(
+def test_a_refused_record_stops_with_the_progress_so_far(
+    origin: Client, destination: Client
+) -> None:
+    fill(origin, 60)
+    # the destination bucket's schema refuses records whose n is over 30
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "maximum": 30}}}
+    destination.create_bucket(data={"record:schema": schema})
+    with pytest.raises(ReplicationError) as caught:
+        replicate(origin, destination)
+    progress = caught.value.progress
+    assert (progress.written, progress.batches) == (25, 1)  # the second batch failed
+    first_batch = origin.get_records(_sort="last_modified", _limit=25)
+    assert progress.timestamp == first_batch[-1]["last_modified"]
+    assert "'r00031'" in str(caught.value) and "400" in str(caught.value)
+    assert f"resume from since={progress.timestamp}" in str(caught.value)
+
+
+def test_a_refused_collection_write_stops_before_any_record(
     origin: Client, destination: Client, second_server: Any
 ) -> None:
     fill(origin, 30)
     replicate(origin, destination, since=None, on_progress=None)
     # another account may read the copy but not write into it
-    user = second_server.create_account("viewer", "viewer-password")
+    user = second_server.create_account(f"viewer-{uuid.uuid4().hex[:8]}", "viewer-password")
     destination.patch_collection(permissions={"read": [f"account:{user[0]}"]})
     destination.patch_bucket(permissions={"read": [f"account:{user[0]}"]})
     fill(origin, 1, start=500)
