@@ -60,3 +60,30 @@ def test_cli_utils_names() -> None:
         assert callable(getattr(kintorm.cli_utils, name))
     assert kintorm.cli_utils.add_parser_options is kintorm.cli_utils.set_parser_server_options
     assert callable(kintorm.cli_utils.create_client_from_args)
+
+
+def test_kinto_http_top_level_names_of_the_signing_work() -> None:
+    import kinto_http
+
+    from kintorm.client.login import BrowserOAuth
+
+    assert "BrowserOAuth" in kinto_http.__all__
+    assert kintorm.BrowserOAuth is kintorm.client.BrowserOAuth is BrowserOAuth
+    assert "BrowserOAuth" in kintorm.__all__
+
+
+def test_replicate_has_kinto_http_call_shape() -> None:
+    import inspect
+
+    import kinto_http.replication
+
+    import kintorm.replication
+
+    theirs = list(inspect.signature(kinto_http.replication.replicate).parameters)
+    ours = list(inspect.signature(kintorm.replication.replicate).parameters)
+    assert ours[: len(theirs)] == theirs == ["origin", "destination"]
+    assert all(
+        p.default is not inspect.Parameter.empty
+        for p in inspect.signature(kintorm.replication.replicate).parameters.values()
+        if p.name not in theirs
+    )

@@ -12,6 +12,7 @@ from kintorm.client.exceptions import (
     PreconditionFailed,
     TransportError,
 )
+from kintorm.client.login import BrowserOAuth
 from kintorm.client.patch import BasicPatch, JSONPatch, MergePatch, PatchType
 from kintorm.client.sync import Client, KintoClient
 
@@ -20,6 +21,7 @@ __all__ = [
     "BackoffException",
     "BasicPatch",
     "BearerTokenAuth",
+    "BrowserOAuth",
     "BucketNotFound",
     "Client",
     "CollectionNotFound",

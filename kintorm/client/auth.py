@@ -81,10 +81,16 @@ class Credentials:
         return "Credentials(<hidden>)" if self.header or self.passthrough else "Credentials(None)"
 
 
-def resolve_auth(auth: Any) -> Credentials:
-    """Credentials from a tuple, a string, a TokenAuth, or any other auth object."""
+def resolve_auth(auth: Any, server_url: str | None = None) -> Credentials:
+    """Credentials from a tuple, a string, a TokenAuth, or any other auth object.
+
+    An auth object with a ``server_url`` attribute (``BrowserOAuth``) is told the
+    server's URL, as kinto-http does.
+    """
     if isinstance(auth, Credentials):
         return auth
+    if server_url is not None and hasattr(auth, "server_url"):
+        auth.server_url = server_url
     if auth is None or auth == "":
         return Credentials()
     if isinstance(auth, str):

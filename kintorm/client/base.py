@@ -33,6 +33,7 @@ from kintorm.client.protocol import (
     unquote_etag,
 )
 from kintorm.client.resources import JSONDict, Verbs
+from kintorm.client.review import Review
 from kintorm.client.transport import Timeout
 
 Permissions = Mapping[str, Iterable[str]]
@@ -76,7 +77,7 @@ def _same_file(path: str, attachment: Mapping[str, Any]) -> bool:
     return digest.hexdigest() == attachment.get("hash")
 
 
-class BaseClient(Verbs):
+class BaseClient(Review, Verbs):
     """The Kinto client API; see ``Client`` and ``AsyncClient``."""
 
     _library = "requests"
@@ -111,7 +112,7 @@ class BaseClient(Verbs):
         if not server_url:
             raise ValueError("server_url is required, e.g. 'http://localhost:8888/v1'")
         server_url, auth = _split_userinfo(server_url, auth)
-        self._credentials = resolve_auth(auth)
+        self._credentials = resolve_auth(auth, server_url=server_url.rstrip("/"))
         self._verify = verify
         library_version = __import__(self._library).__version__
         user_agent = (

@@ -24,6 +24,7 @@ ENDPOINTS: Mapping[str, str] = {
     "records": "/buckets/{bucket}/collections/{collection}/records",
     "record": "/buckets/{bucket}/collections/{collection}/records/{id}",
     "attachment": "/buckets/{bucket}/collections/{collection}/records/{id}/attachment",
+    "changeset": "/buckets/{bucket}/collections/{collection}/changeset",
 }
 
 _FIELDS: Mapping[str, tuple[str, ...]] = {

@@ -1,0 +1,159 @@
+"""``kintorm replicate``: between two real Kintos, progress lines, errors on stderr,
+exit codes, and the server and credentials from flags or $KINTO_URL / $KINTO_AUTH."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from kintorm import Client
+from kintorm.cli import main
+from kintorm.replication import Progress, ReplicationError
+from kintorm.server import KintoServer
+
+from ._data import fill, snapshot
+
+
+@pytest.fixture
+def argv(
+    origin: Client,
+    destination: Client,
+    kinto_admin_auth: tuple[str, str],
+    second_server: KintoServer,
+) -> list[str]:
+    """The command line copying ``origin`` into ``destination``, every option a flag."""
+    return [
+        "replicate",
+        "-s",
+        destination.server_url,
+        "-a",
+        "{}:{}".format(*second_server.admin_auth),
+        "-b",
+        str(destination.bucket_name),
+        "-c",
+        "items",
+        "-o",
+        origin.server_url,
+        "--origin-auth",
+        "{}:{}".format(*kinto_admin_auth),
+        "--origin-bucket",
+        str(origin.bucket_name),
+    ]
+
+
+def test_copies_and_prints_the_next_since(
+    argv: list[str], origin: Client, destination: Client, capsys: Any
+) -> None:
+    fill(origin, 30)
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert err == ""  # stderr is not a terminal here: no progress lines
+    assert re.search(r"30 records \(30 written, 0 deleted\)", out)
+    since = int(re.findall(r"--since (\d+)", out)[-1])
+    assert since == int(origin.get_records_timestamp())
+    assert snapshot(destination) == snapshot(origin)
+    # the printed --since brings the copy up to date
+    origin.delete_record(id="r00001")
+    fill(origin, 2, start=50)
+    assert main([*argv, "--since", str(since)]) == 0
+    assert "3 records (2 written, 1 deleted)" in capsys.readouterr().out
+    assert snapshot(destination) == snapshot(origin)
+
+
+def test_progress_lines_on_stderr(argv: list[str], origin: Client, capsys: Any) -> None:
+    fill(origin, 60)
+    assert main([*argv, "--progress", "--progress-interval", "0"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    counts = [re.findall(r"^kintorm replicate: ([\d,]+) records", line) for line in lines]
+    assert counts == [["25"], ["50"], ["60"]]
+    assert all("records/s" in line for line in lines)
+
+
+def test_server_and_credentials_from_the_environment(
+    argv: list[str],
+    origin: Client,
+    destination: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    fill(origin, 3)
+    flags = dict(zip(argv[1::2], argv[2::2], strict=True))
+    monkeypatch.setenv("KINTO_URL", flags.pop("-s"))
+    monkeypatch.setenv("KINTO_AUTH", flags.pop("-a"))
+    assert main(["replicate", *[x for kv in flags.items() for x in kv]]) == 0
+    assert len(destination.get_records()) == 3
+    assert flags["--origin-auth"].split(":")[1] not in capsys.readouterr().out
+
+
+def test_a_failure_is_reported_on_stderr_with_a_non_zero_status(
+    argv: list[str], origin: Client, capsys: Any
+) -> None:
+    fill(origin, 3)
+    wrong = [*argv]
+    wrong[wrong.index("-a") + 1] = "admin:not-the-password"
+    assert main(wrong) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("kintorm replicate: ")
+    assert "nothing was copied" in err
+    assert "not-the-password" not in err
+
+
+def test_missing_server_or_collection_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.delenv("KINTO_URL", raising=False)
+    assert main(["replicate", "-c", "items"]) == 2
+    assert "no server" in capsys.readouterr().err
+    assert main(["replicate", "-s", "http://127.0.0.1:9/v1", "-c", "items"]) == 2
+    assert "no bucket: give -b or --origin-bucket" in capsys.readouterr().err
+    assert main(["replicate", "-s", "http://127.0.0.1:9/v1", "-b", "main"]) == 2
+    assert "no collection" in capsys.readouterr().err
+
+
+def test_help_runs_as_a_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kintorm.cli", "replicate", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "--since TIMESTAMP" in done.stdout and "KINTO_URL" in done.stdout
+
+
+def _stopping_replicate(stop: BaseException) -> Any:
+    """A stand-in for replicate() that copies one batch and then stops with ``stop``."""
+
+    def fake(origin: Any, destination: Any, **kwargs: Any) -> Any:
+        progress = Progress(written=25, batches=1, timestamp=1234)
+        kwargs["on_progress"](progress)
+        if isinstance(stop, ReplicationError):
+            stop.progress = progress
+        raise stop
+
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("stop", "status", "said"),
+    [
+        (KeyboardInterrupt(), 130, "interrupted; resume with --since 1234"),
+        (ReplicationError("boom", Progress()), 1, "boom\nresume with --since 1234"),
+    ],
+)
+def test_a_stopped_copy_prints_the_since_that_resumes_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, stop: BaseException, status: int, said: str
+) -> None:
+    monkeypatch.setattr("kintorm.replication.replicate", _stopping_replicate(stop))
+    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-a", "u:p", "-b", "b", "-c", "items"]
+    assert main(argv) == status
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"kintorm replicate: {said}\n"
