@@ -59,3 +59,24 @@ def endpoint(name: str, **ids: str | None) -> str:
             raise ValueError(f"cannot build the {name!r} endpoint: no {field} given")
         values[field] = check_id(field if field != "id" else "record", value)
     return template.format(**values)
+
+
+_path_of = endpoint
+
+
+class Endpoints:
+    """kinto-http's ``Endpoints``: ``Endpoints().get("record", bucket=..., collection=...,
+    id=...)`` is the path of that endpoint (``root`` is put before it).
+
+    Ids are checked as everywhere in kintorm (``ValueError`` for one Kinto would
+    reject), never rewritten; a missing one raises ``ValueError`` naming it.
+    """
+
+    endpoints: Mapping[str, str] = ENDPOINTS
+
+    def __init__(self, root: str = "") -> None:
+        self._root = root
+
+    def get(self, endpoint: str, **kwargs: str | None) -> str:
+        ids = {name: value for name, value in kwargs.items() if value}
+        return self._root + _path_of(endpoint, **ids)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import time
 import warnings
 from collections.abc import Generator, Iterator, Mapping
@@ -46,6 +47,10 @@ UNCERTAIN_STATUSES = frozenset({502, 504})
 #: Exception class per status; anything else >= 400 is a plain KintoException.
 ERROR_CLASSES: Mapping[int, type[KintoException]] = {412: PreconditionFailed}
 BODY_PREVIEW_CHARS = 200
+#: the answer to a read whose If-None-Match matched: no body
+NOT_MODIFIED = 304
+
+logger = logging.getLogger("kintorm.client")
 
 
 class Headers(Mapping[str, str]):
@@ -233,6 +238,8 @@ class Session:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     backoff_until: float = 0.0
     server_info: dict[str, Any] | None = None
+    #: kinto-http's dry mode: nothing is sent, every request is answered ``200 {}``
+    dry_mode: bool = False
 
     @property
     def origin(self) -> tuple[str, str]:
@@ -348,6 +355,9 @@ def send(session: Session, request: Request, *, ok: frozenset[int] = frozenset()
     then has ``maybe_applied`` set, so the caller can recognise its own write
     (a create replayed gets 412, a delete replayed gets 404).
     """
+    if session.dry_mode:
+        logger.debug("(dry mode) %s %s", request.method, request.path_url)
+        return Response(200, {"Content-Type": JSON_CONTENT_TYPE}, b"{}", request)
     attempts = session.retry + 1
     uncertain = False
     for attempt in range(attempts):
@@ -378,6 +388,7 @@ def send(session: Session, request: Request, *, ok: frozenset[int] = frozenset()
                     response=response,
                 )
                 garbled.maybe_applied = request.method not in ("GET", "HEAD")
+                garbled.path_prefix = session.root_path
                 raise garbled
             uncertain = True
             yield Sleep(_retry_delay(session, None, attempt))
@@ -386,6 +397,7 @@ def send(session: Session, request: Request, *, ok: frozenset[int] = frozenset()
             return response
         if last or response.status_code not in RETRYABLE_STATUSES:
             error = error_for(response, request)
+            error.path_prefix = session.root_path
             error.maybe_applied = uncertain
             raise error
         uncertain = uncertain or response.status_code in UNCERTAIN_STATUSES
@@ -420,6 +432,8 @@ def paginate(
     done = 0
     while current is not None and done < pages:
         response = yield from send(session, current)
+        if response.status_code == NOT_MODIFIED:  # If-None-Match: nothing new, no page
+            return
         body = response.json() if response.content else {"data": []}
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
