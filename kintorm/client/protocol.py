@@ -432,16 +432,18 @@ def paginate(
     done = 0
     while current is not None and done < pages:
         response = yield from send(session, current)
-        if response.status_code == NOT_MODIFIED:  # If-None-Match: nothing new, no page
-            return
+        if response.status_code == NOT_MODIFIED or session.dry_mode:
+            return  # If-None-Match matched, or nothing was sent: no page (as kinto-http)
         body = response.json() if response.content else {"data": []}
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
-            raise MalformedResponse(
+            malformed = MalformedResponse(
                 f"a listing without a data list: {preview(response.text)!r}",
                 request=current,
                 response=response,
             )
+            malformed.path_prefix = session.root_path
+            raise malformed
         yield Emit(data)
         done += 1
         next_page = response.headers.get("Next-Page")
