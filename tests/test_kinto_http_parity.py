@@ -236,3 +236,26 @@ def test_the_comparison_sees_kinto_http_methods(client: str) -> None:
     ours = kintorm_method_params(getattr(kintorm, client), "create_record")
     assert ours is not None
     assert not param_differences(params, ours)
+
+
+def _params(fn: Any) -> list[inspect.Parameter]:
+    return list(inspect.signature(fn).parameters.values())
+
+
+def test_the_comparison_finds_each_kind_of_difference() -> None:
+    """The checker itself: each way a kinto-http call could break is reported."""
+
+    def theirs(id: str, filepath: str, *, safe: bool = True, **kwargs: Any) -> None: ...
+    def same(id: str, filepath: str, *, safe: bool = True, **kwargs: Any) -> None: ...
+    def keyword_only(*, id: str, filepath: str, safe: bool = True, **kwargs: Any) -> None: ...
+    def swapped(filepath: str, id: str, *, safe: bool = True, **kwargs: Any) -> None: ...
+    def no_kwargs(id: str, filepath: str, *, safe: bool = True) -> None: ...
+    def renamed(id: str, filepath: str, *, unsafe: bool = False, **kwargs: Any) -> None: ...
+    def extra(id: str, filepath: str, *, safe: bool = True, x: int = 0, **kwargs: Any) -> None: ...
+
+    assert param_differences(_params(theirs), _params(same)) == set()
+    assert param_differences(_params(theirs), _params(keyword_only)) == {"id", "filepath"}
+    assert param_differences(_params(theirs), _params(swapped)) == {"id", "filepath"}
+    assert param_differences(_params(theirs), _params(no_kwargs)) == {"kwargs"}
+    assert param_differences(_params(theirs), _params(renamed)) == {"safe", "unsafe"}
+    assert param_differences(_params(theirs), _params(extra)) == {"x"}

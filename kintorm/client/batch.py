@@ -223,6 +223,8 @@ class BatchContext(Generic[C]):
     def __init__(self, parent: BaseClient, batch_client: C) -> None:
         self._parent = parent
         self._client = batch_client
+        #: the parent is a sync twin made for this block: close its connection after
+        self._closes_parent = False
 
     def __await__(self) -> Generator[Any, None, BatchContext[Any]]:
         twin = getattr(self._parent, "_sync_twin", None)
@@ -231,7 +233,9 @@ class BatchContext(Generic[C]):
                 "'await client.batch()' is for an AsyncClient; use 'with client.batch()'"
             )
         yield from ()
-        return BatchContext(twin(self._parent), twin(self._client))
+        blocking = BatchContext(twin(self._parent), twin(self._client))
+        blocking._closes_parent = True
+        return blocking
 
     def __enter__(self) -> C:
         return self._client
@@ -242,8 +246,12 @@ class BatchContext(Generic[C]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is None:
-            self._parent._flush_batch(self._client)
+        try:
+            if exc_type is None:
+                self._parent._flush_batch(self._client)
+        finally:
+            if self._closes_parent:
+                self._parent.close()  # type: ignore[attr-defined]
 
     async def __aenter__(self) -> C:
         return self._client
