@@ -160,9 +160,32 @@ def differences() -> dict[str, set[str]]:
                 found[f"{client}.{method}"] = set()
                 continue
             differing = param_differences(kinto_http_method_params(theirs_cls, method), ours)
+            if client == "AsyncClient" and not awaitable_in_kintorm(theirs_cls, method):
+                differing.add("await")
             if differing:
                 found[f"{client}.{method}"] = differing
     return found
+
+
+#: kintorm's AsyncClient methods that are not operations, and a call of each
+#: (no request is made) whose result must be awaitable as kinto-http's are
+PLAIN_ASYNC_CALLS = {
+    "get_endpoint": lambda c: c.get_endpoint("buckets"),
+    "batch": lambda c: c.batch(),
+}
+
+
+def awaitable_in_kintorm(theirs_cls: type, method: str) -> bool:
+    """Whether ``await client.<method>(...)``, which works in kinto-http, works in kintorm."""
+    if not inspect.iscoroutinefunction(inspect.getattr_static(theirs_cls, method)):
+        return True  # not awaited in kinto-http either
+    ours = inspect.getattr_static(kintorm.AsyncClient, method)
+    if hasattr(ours, "fn"):  # an operation or a stream: a coroutine or an awaitable stream
+        return True
+    call = PLAIN_ASYNC_CALLS.get(method)
+    if call is None:
+        return False
+    return inspect.isawaitable(call(kintorm.AsyncClient(server_url="http://kinto.invalid/v1")))
 
 
 # --- the table -----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from typing import Any, Self
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
@@ -47,6 +47,17 @@ _CONNECTION_SETTINGS = frozenset(
 )
 #: statuses and methods whose answer has no body for session.request()
 _BODILESS_STATUSES = frozenset({204, NOT_MODIFIED})
+
+
+class EndpointPath(str):
+    """A path from ``get_endpoint()``; awaiting it gives the same path, since kinto-http's
+    ``AsyncClient`` makes every method a coroutine (``await client.get_endpoint(...)``)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, str]:
+        yield from ()
+        return str(self)
 
 
 class Page(list[Any]):
@@ -321,13 +332,14 @@ class BaseClient(Verbs):
     ) -> str:
         """The path of endpoint ``name`` (``"record"``, ``"collections"``, ...), with this
         client's bucket and collection when not given."""
-        return endpoint(
+        path = endpoint(
             name,
             bucket=_given(bucket, self.bucket_name),
             collection=_given(collection, self.collection_name),
             group=group,
             id=id,
         )
+        return EndpointPath(path)
 
     @operation
     def server_info(self) -> Op[JSONDict]:

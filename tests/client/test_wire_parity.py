@@ -323,3 +323,17 @@ def test_patching_session_request_routes_the_client_through_it(wire: Wire) -> No
 
 async def _await(value: Any) -> Any:
     return await value
+
+
+def test_async_client_methods_that_kinto_http_awaits_can_be_awaited() -> None:
+    client = AsyncClient(server_url=SERVER, bucket="b")
+    assert asyncio.run(_await(client.get_endpoint("collection", collection="c"))) == (
+        "/buckets/b/collections/c"
+    )
+    assert client.get_endpoint("bucket") == "/buckets/b"  # kintorm's plain call still works
+
+
+def test_the_awaited_batch_form_is_for_the_async_client() -> None:
+    client = Client(server_url=SERVER)
+    with pytest.raises(TypeError, match="for an AsyncClient"):
+        asyncio.run(_await(client.batch()))
