@@ -312,12 +312,15 @@ class BaseClient(Verbs):
         return type(self)(**{**defaults, **kwargs})
 
     def __repr__(self) -> str:
+        """kinto-http's form: ``<KintoClient http://host/v1/buckets/b/collections/c>``."""
         path = self._session.server_url
         if self.bucket_name:
             path += f"/buckets/{self.bucket_name}"
             if self.collection_name:
                 path += f"/collections/{self.collection_name}"
-        return f"<{type(self).__name__} {path}>"
+        else:
+            path += "/"
+        return f"<Kinto{type(self).__name__} {path}>"
 
     # --- server ---------------------------------------------------------------
 
