@@ -69,6 +69,10 @@ class Page(list[Any]):
             return self
         return super().__getitem__(key)
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """``page.get("data")``, as on kinto-http's page bodies."""
+        return self if key == "data" else default
+
 
 def _as_pages(pages: Stream) -> Stream:
     """``pages`` with each emitted list turned into a :class:`Page`."""

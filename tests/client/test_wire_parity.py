@@ -79,6 +79,8 @@ def test_paginated_records_send_if_none_match_on_every_page(wire: Wire) -> None:
     assert pages == [[{"id": "a"}], [{"id": "b"}]]
     assert all(isinstance(page, Page) for page in pages)
     assert pages[0]["data"] == [{"id": "a"}]  # kinto-http's page["data"]
+    assert pages[0].get("data") == [{"id": "a"}] and pages[0].get("permissions") is None
+    assert pages[0][0] == {"id": "a"} and pages[0][-1:] == [{"id": "a"}]
     assert [c.headers["If-None-Match"] for c in wire.calls] == ['"7"', '"7"']
     assert [c.query for c in wire.calls] == [[], [("_token", "t1")]]
 

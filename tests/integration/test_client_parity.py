@@ -158,3 +158,12 @@ def test_the_awaited_batch_form_sends_nothing_when_the_block_raises(
     asyncio.run(program())
     with Client(server_url=kinto_server_url, auth=kinto_admin_auth) as check:
         assert check.delete_bucket(id=bucket, if_exists=True) is None
+
+
+def test_get_permissions_with_kinto_http_arguments(api: Any) -> None:
+    bucket = api.bucket_name
+    perms = api.get_permissions(["record", "group"], params={"resource_name": "bucket"})
+    assert {p["resource_name"] for p in perms} == {"bucket"}
+    assert bucket in {p["id"] for p in perms}
+    listed = api.get_records(headers={"X-Request-Note": "parity"}, params={"_limit": 1})
+    assert listed == []
