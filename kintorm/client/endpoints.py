@@ -46,8 +46,9 @@ def check_id(kind: str, value: object) -> str:
     return value
 
 
-def endpoint(name: str, **ids: str | None) -> str:
-    """The path of endpoint ``name``; every id it needs must be given and valid."""
+def endpoint(name: str, **ids: str | int | None) -> str:
+    """The path of endpoint ``name``; every id it needs must be given and valid. An
+    integer id (kinto-http's ``delete_record(id=1234)``) is its decimal string."""
     try:
         template = ENDPOINTS[name]
     except KeyError:
@@ -55,6 +56,8 @@ def endpoint(name: str, **ids: str | None) -> str:
     values = {}
     for field in _FIELDS[name]:
         value = ids.get(field)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
         if value is None:
             raise ValueError(f"cannot build the {name!r} endpoint: no {field} given")
         values[field] = check_id(field if field != "id" else "record", value)
@@ -77,6 +80,6 @@ class Endpoints:
     def __init__(self, root: str = "") -> None:
         self._root = root
 
-    def get(self, endpoint: str, **kwargs: str | None) -> str:
+    def get(self, endpoint: str, **kwargs: str | int | None) -> str:
         ids = {name: value for name, value in kwargs.items() if value}
         return self._root + _path_of(endpoint, **ids)

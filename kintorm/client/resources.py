@@ -241,8 +241,8 @@ class Verbs:
     ) -> Op[JSONDict]:
         spec = KINDS[kind]
         data_id = data.get("id") if data else None
-        if ids.get(spec.id_param) is None and isinstance(data_id, str):
-            ids[spec.id_param] = data_id
+        if ids.get(spec.id_param) is None and data_id is not None:
+            ids[spec.id_param] = data_id  # checked by endpoint(): an int is its string
         if kind == "record" and ids.get("id") is None:
             ids["id"] = str(uuid.uuid4())  # a client id makes the create safe to retry
         path = self._path(kind, plural=False, **ids)

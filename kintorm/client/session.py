@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from kintorm.client.auth import TokenAuth
+from kintorm.client.auth import BearerTokenAuth, TokenAuth
 from kintorm.client.exceptions import KintoException
 from kintorm.client.protocol import JSON_CONTENT_TYPE, Request, Response, encode_json
 
@@ -73,12 +73,23 @@ class Session:
 
     @property
     def auth(self) -> Any:
-        """The credentials as a ``requests`` auth object (its repr hides the secret)."""
+        """The auth as kinto-http's session holds it: what was given (a ``(user,
+        password)`` tuple, an auth object), a ``"user:pass"`` string as a tuple, a
+        ``"Bearer xyz"`` one as a :class:`BearerTokenAuth`."""
         credentials = self._client._credentials
-        if credentials.header is not None:
-            scheme, _, token = credentials.header.partition(" ")
-            return TokenAuth(token, type=scheme)
-        return credentials.passthrough
+        given = credentials.given
+        if isinstance(given, str) and given:
+            scheme, _, token = given.partition(" ")
+            colon = given.find(":")
+            if token and (colon == -1 or given.find(" ") < colon):
+                cls = BearerTokenAuth if scheme.lower() == "bearer" else TokenAuth
+                return cls(token.strip(), type=scheme)
+            user, _, password = given.partition(":")
+            return (user, password)
+        if given is not None or credentials.header is None:
+            return given if given is not None else credentials.passthrough
+        scheme, _, token = credentials.header.partition(" ")
+        return TokenAuth(token, type=scheme)
 
     @property
     def nb_retry(self) -> int:

@@ -16,7 +16,15 @@ from unittest import mock
 
 import pytest
 
-from kintorm import AsyncClient, Client, KintoException, Page, PreconditionFailed, Session
+from kintorm import (
+    AsyncClient,
+    BearerTokenAuth,
+    Client,
+    KintoException,
+    Page,
+    PreconditionFailed,
+    Session,
+)
 
 from ._wire import SERVER, SERVER_INFO, Wire
 
@@ -178,7 +186,7 @@ def test_error_messages_never_show_credentials(wire: Wire) -> None:
     client = wire.client(auth=("alice", "s3cret-pw"))
     with pytest.raises(KintoException) as info:
         wire.run(lambda c: c.create_group(bucket="b", id="g"), client)
-    shown = str(info.value) + repr(info.value) + repr(client.session.auth)
+    shown = str(info.value) + repr(info.value) + repr(client.session) + repr(client)
     assert "s3cret" not in shown and "YWxpY2U6czNjcmV0LXB3" not in shown
 
 
@@ -256,7 +264,12 @@ def test_session_attributes(wire: Wire) -> None:
     assert session.nb_retry == 2 and session.retry_after == 1
     assert client.clone(bucket="x").session == session
     assert client.clone(auth=("bob", "pw")).session != session
-    assert "pw" not in repr(session.auth)
+    assert session.auth == ("alice", "pw")  # as given, as kinto-http's session.auth
+    assert client.clone(bucket="x").session.auth == ("alice", "pw")
+    assert "pw" not in repr(session) + repr(client) + repr(client._credentials)
+    assert wire.client(auth="bob:s:e").session.auth == ("bob", "s:e")
+    bearer = wire.client(auth="Bearer abc").session.auth
+    assert isinstance(bearer, BearerTokenAuth) and bearer.token == "abc"
 
 
 def test_session_request_in_a_batch_is_recorded(wire: Wire) -> None:
