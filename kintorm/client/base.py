@@ -18,7 +18,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 from kintorm._version import __version__
 from kintorm.client.auth import Credentials, resolve_auth
 from kintorm.client.batch import BatchContext, send_batch
-from kintorm.client.endpoints import Endpoints, check_id, endpoint
+from kintorm.client.endpoints import Endpoints, MissingIdError, check_id, endpoint
 from kintorm.client.exceptions import KintoException
 from kintorm.client.operation import Stream, operation, stream
 from kintorm.client.patch import PatchType
@@ -189,6 +189,7 @@ class BaseClient(Verbs):
             retry_after=retry_after,
             headers=_with_user_agent(headers or {}, user_agent),
             dry_mode=dry_mode,
+            any_origin=self._custom_session is not None,
         )
         self._transport = self._make_transport(verify)
 
@@ -710,7 +711,7 @@ class BaseClient(Verbs):
     ) -> Op[JSONDict]:
         record = _given(id, (data or {}).get("id"))
         if record is None:
-            raise ValueError("update_record needs an id (id= or data['id'])")
+            raise MissingIdError("update_record needs an id (id= or data['id'])")
         path = self._path("record", id=record, bucket=bucket, collection=collection)
         return self._update(path, data, permissions, safe, if_match)
 
@@ -731,7 +732,7 @@ class BaseClient(Verbs):
     ) -> Op[JSONDict]:
         record = _given(id, (original or data or {}).get("id"))
         if record is None:
-            raise ValueError("patch_record needs an id (id=, original['id'] or data['id'])")
+            raise MissingIdError("patch_record needs an id (id=, original['id'] or data['id'])")
         path = self._path("record", id=record, bucket=bucket, collection=collection)
         return self._patch(path, changes, data, original, permissions, safe, if_match)
 

@@ -32,6 +32,13 @@ _FIELDS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+class MissingIdError(ValueError, KeyError):
+    """An id needed to build a path was not given. A ValueError, as kintorm's other bad
+    input, and a KeyError, which kinto-http raises there ("Please provide a group id")."""
+
+    __str__ = ValueError.__str__
+
+
 def check_id(kind: str, value: object) -> str:
     """Return ``value`` if Kinto accepts it as an id; raise ValueError naming it otherwise.
 
@@ -59,7 +66,7 @@ def endpoint(name: str, **ids: str | int | None) -> str:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if value is None:
-            raise ValueError(f"cannot build the {name!r} endpoint: no {field} given")
+            raise MissingIdError(f"cannot build the {name!r} endpoint: no {field} given")
         values[field] = check_id(field if field != "id" else "record", value)
     return template.format(**values)
 

@@ -352,3 +352,35 @@ def test_the_awaited_batch_form_is_for_the_async_client() -> None:
     client = Client(server_url=SERVER)
     with pytest.raises(TypeError, match="for an AsyncClient"):
         asyncio.run(_await(client.batch()))
+
+
+def test_a_mock_session_follows_its_own_next_page_links() -> None:
+    link = "http://example.org/buckets/b/collections/c/records?_token=t1"
+    session = mock.MagicMock()
+    session.request.side_effect = [
+        ({"data": [{"id": "1"}]}, {"Next-Page": link}),
+        ({"data": [{"id": "2"}]}, {}),
+    ]
+    client = Client(session=session, bucket="b", collection="c")
+    assert client.get_records() == [{"id": "1"}, {"id": "2"}]
+    session.request.assert_called_with(
+        "get", "http://example.org/buckets/b/collections/c/records", params={"_token": "t1"}
+    )
+
+
+def test_a_real_client_still_refuses_a_foreign_next_page(wire: Wire) -> None:
+    wire.ok("GET", RECORDS, [], headers={"Next-Page": "http://evil.test/v1/x?_token=1"})
+    with pytest.raises(KintoException, match="another origin"):
+        wire.run(lambda c: c.get_records(bucket="b", collection="c"))
+
+
+def test_a_missing_id_is_a_value_error_and_kinto_http_key_error(wire: Wire) -> None:
+    for call in (
+        lambda c: c.create_group(bucket="b", data={"members": []}),
+        lambda c: c.update_record(bucket="b", collection="c", data={"x": 1}),
+    ):
+        with pytest.raises(ValueError) as info:
+            wire.run(call)
+        assert isinstance(info.value, KeyError)
+        assert "id" in str(info.value) or "group" in str(info.value)
+    assert wire.calls == []
