@@ -23,8 +23,6 @@ from kintorm.client.exceptions import KintoException
 from kintorm.client.operation import Stream, operation, stream
 from kintorm.client.patch import PatchType
 from kintorm.client.protocol import (
-    JSON_CONTENT_TYPE,
-    NOT_MODIFIED,
     Emit,
     File,
     Headers,
@@ -38,6 +36,7 @@ from kintorm.client.protocol import (
 )
 from kintorm.client.resources import JSONDict, Verbs, read_options
 from kintorm.client.session import Session as ClientSession
+from kintorm.client.session import session_request, session_result
 from kintorm.client.transport import Timeout
 
 Permissions = Mapping[str, Iterable[str]]
@@ -45,8 +44,6 @@ Permissions = Mapping[str, Iterable[str]]
 _CONNECTION_SETTINGS = frozenset(
     {"server_url", "auth", "retry", "retry_after", "headers", "verify", "dry_mode", "session"}
 )
-#: statuses and methods whose answer has no body for session.request()
-_BODILESS_STATUSES = frozenset({204, NOT_MODIFIED})
 
 
 class EndpointPath(str):
@@ -241,37 +238,11 @@ class BaseClient(Verbs):
     ) -> Op[tuple[Any, Headers]]:
         """What ``client.session.request(...)`` runs: one request with this client's
         retries, backoff, error mapping (and batch recording, and dry mode)."""
-        params = kwargs.pop("params", None) or {}
-        if kwargs:
-            raise TypeError(f"session.request() does not take {', '.join(sorted(kwargs))}")
-        method = method.upper()
-        if method in ("GET", "HEAD") and (payload or data):
-            raise KintoException("GET requests are not allowed to have a body!")
-        body: Any = payload
-        if data is not None or permissions is not None:
-            body = dict(payload or {})
-            if data is not None:
-                body["data"] = data
-            if permissions is not None:
-                body["permissions"] = (
-                    permissions.as_dict() if hasattr(permissions, "as_dict") else permissions
-                )
-        sent_headers = dict(headers or {})
-        content = None
-        if method not in ("GET", "HEAD"):
-            content = encode_json(body if body is not None else {})
-            if not any(name.lower() == "content-type" for name in sent_headers):
-                sent_headers["Content-Type"] = JSON_CONTENT_TYPE
-        path = endpoint
-        query: tuple[tuple[str, str], ...] = ()
-        if "://" in endpoint and urlsplit(endpoint)[:2] == self._session.origin:
-            path, query = self._session.relative(endpoint)
-        elif "://" not in endpoint:
-            path = "/" + endpoint.lstrip("/")
-        request = Request(method, path, query + encode_params(params), sent_headers, content)
+        request = session_request(
+            self._session, method, endpoint, data, permissions, payload, headers, kwargs
+        )
         response = yield from self._send(request)
-        bodiless = response.status_code in _BODILESS_STATUSES or method == "HEAD"
-        return (None if bodiless else response.json()), response.headers
+        return session_result(response)
 
     def _wire(self, request: Request) -> tuple[str, dict[str, str], Any]:
         """URL, headers and transport auth for ``request``. Credentials go only to the

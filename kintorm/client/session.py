@@ -17,10 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from kintorm.client.auth import BearerTokenAuth, TokenAuth
 from kintorm.client.exceptions import KintoException
-from kintorm.client.protocol import JSON_CONTENT_TYPE, Request, Response, encode_json
+from kintorm.client.protocol import (
+    JSON_CONTENT_TYPE,
+    NOT_MODIFIED,
+    Headers,
+    Request,
+    Response,
+    encode_json,
+    encode_params,
+)
+from kintorm.client.protocol import Session as SessionState
 
 if TYPE_CHECKING:
     from kintorm.client.base import BaseClient
@@ -149,6 +159,63 @@ def create_session(
     if session is None and server_url is None and auth is None:
         raise AttributeError("You need to either set session or auth + server_url")
     return session if session is not None else Session(server_url, auth, **kwargs)
+
+
+# --- session.request(): kinto-http's arguments -> one Request, its answer -> (body, headers)
+
+#: statuses whose answer has no body for session.request() (HEAD has none either)
+_BODILESS_STATUSES = frozenset({204, NOT_MODIFIED})
+
+
+def session_request(
+    state: SessionState,
+    method: str,
+    endpoint: str,
+    data: Any,
+    permissions: Any,
+    payload: Any,
+    headers: Mapping[str, str] | None,
+    extra: Mapping[str, Any],
+) -> Request:
+    """The Request of ``session.request(method, endpoint, ...)`` as kinto-http builds it:
+    ``data``/``permissions`` merged into ``payload``, a JSON body (and Content-Type) on
+    anything but GET/HEAD, ``params=`` as the query; ``endpoint`` relative to the server
+    or absolute. Other keywords (``requests``' own) raise TypeError."""
+    extra = dict(extra)
+    params = extra.pop("params", None) or {}
+    if extra:
+        raise TypeError(f"session.request() does not take {', '.join(sorted(extra))}")
+    method = method.upper()
+    if method in ("GET", "HEAD") and (payload or data):
+        raise KintoException("GET requests are not allowed to have a body!")
+    body: Any = payload
+    if data is not None or permissions is not None:
+        body = dict(payload or {})
+        if data is not None:
+            body["data"] = data
+        if permissions is not None:
+            as_dict = getattr(permissions, "as_dict", None)
+            body["permissions"] = as_dict() if callable(as_dict) else permissions
+    sent_headers = dict(headers or {})
+    content = None
+    if method not in ("GET", "HEAD"):
+        content = encode_json(body if body is not None else {})
+        if not any(name.lower() == "content-type" for name in sent_headers):
+            sent_headers["Content-Type"] = JSON_CONTENT_TYPE
+    path = endpoint
+    query: tuple[tuple[str, str], ...] = ()
+    if "://" in endpoint and urlsplit(endpoint)[:2] == state.origin:
+        path, query = state.relative(endpoint)
+    elif "://" not in endpoint:
+        path = "/" + endpoint.lstrip("/")
+    return Request(method, path, query + encode_params(params), sent_headers, content)
+
+
+def session_result(response: Response) -> tuple[Any, Headers]:
+    """``(body, headers)``; ``body`` is None for 204, 304 and HEAD, as in kinto-http."""
+    method = response.request.method if response.request is not None else "GET"
+    bodiless = response.status_code in _BODILESS_STATUSES or method == "HEAD"
+    return (None if bodiless else response.json()), response.headers
 
 
 # --- a replaced session: every request goes through its request() --------------------
