@@ -2,6 +2,8 @@
 
 from kintorm.client.aio import AsyncClient
 from kintorm.client.auth import BearerTokenAuth, TokenAuth
+from kintorm.client.base import Page
+from kintorm.client.endpoints import Endpoints
 from kintorm.client.exceptions import (
     BackoffException,
     BucketNotFound,
@@ -14,6 +16,7 @@ from kintorm.client.exceptions import (
 )
 from kintorm.client.login import BrowserOAuth
 from kintorm.client.patch import BasicPatch, JSONPatch, MergePatch, PatchType
+from kintorm.client.session import Session, create_session
 from kintorm.client.sync import Client, KintoClient
 
 __all__ = [
@@ -25,14 +28,18 @@ __all__ = [
     "BucketNotFound",
     "Client",
     "CollectionNotFound",
+    "Endpoints",
     "JSONPatch",
     "KintoBatchException",
     "KintoClient",
     "KintoException",
     "MalformedResponse",
     "MergePatch",
+    "Page",
     "PatchType",
     "PreconditionFailed",
+    "Session",
     "TokenAuth",
     "TransportError",
+    "create_session",
 ]

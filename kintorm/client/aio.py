@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncGenerator, AsyncIterator, Generator
 from typing import Any, TypeVar
 
 from kintorm.client.base import BaseClient
@@ -11,9 +12,35 @@ from kintorm.client.exceptions import TransportError
 from kintorm.client.operation import AsyncDriver, Stream
 from kintorm.client.protocol import Emit, Op, Request, Sleep
 from kintorm.client.resources import Batching
+from kintorm.client.session import call_session, response_from
+from kintorm.client.sync import Client
 from kintorm.client.transport import HttpxTransport
 
 T = TypeVar("T")
+
+
+class PageStream(AsyncIterator[Any]):
+    """What an AsyncClient's page streams return: ``async for page in ...`` fetches one
+    page at a time; ``await``-ing it (kinto-http's ``pages = await
+    client.get_paginated_records()``) fetches them all and gives their list."""
+
+    def __init__(self, pages: AsyncGenerator[Any, None]) -> None:
+        self._pages = pages
+
+    def __aiter__(self) -> PageStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._pages.__anext__()
+
+    async def aclose(self) -> None:
+        await self._pages.aclose()
+
+    def __await__(self) -> Generator[Any, None, list[Any]]:
+        return self._all().__await__()
+
+    async def _all(self) -> list[Any]:
+        return [page async for page in self._pages]
 
 
 class AsyncClient(BaseClient, AsyncDriver):
@@ -30,6 +57,15 @@ class AsyncClient(BaseClient, AsyncDriver):
         if isinstance(effect, Sleep):
             await asyncio.sleep(effect.seconds)
             return None
+        router = self._router()
+        if router is not None:  # a replaced session (a mock, in kinto-http's tests)
+            try:
+                outcome = call_session(router, effect)
+                if inspect.isawaitable(outcome):
+                    outcome = await outcome
+            except Exception as exc:
+                outcome = exc
+            return response_from(effect, outcome)
         url, headers, auth = self._wire(effect)
         try:
             return await self._transport.send(effect, url, headers, self.timeout, auth)
@@ -49,7 +85,10 @@ class AsyncClient(BaseClient, AsyncDriver):
     def _run(self, op: Op[T]) -> Any:
         return self._arun(op)
 
-    async def _stream(self, gen: Stream) -> AsyncIterator[Any]:
+    def _stream(self, gen: Stream) -> PageStream:
+        return PageStream(self._emitted(gen))
+
+    async def _emitted(self, gen: Stream) -> AsyncGenerator[Any, None]:
         outcome: Any = None
         while True:
             try:
@@ -61,6 +100,20 @@ class AsyncClient(BaseClient, AsyncDriver):
                 outcome = None
             else:
                 outcome = await self._perform(effect)
+
+    def _sync_twin(self, client: BaseClient) -> Client:
+        """A sync client on ``client``'s state and credentials (with a ``requests``
+        connection of its own), recording into the same batch: what kinto-http's form
+        ``with await client.batch() as b:`` runs, whose calls are not awaited."""
+        twin = Client(
+            bucket=client.bucket_name,
+            collection=client.collection_name,
+            timeout=client.timeout,
+            ignore_batch_4xx=client.ignore_batch_4xx,
+            _share=client,
+        )
+        twin._recorder = client._recorder
+        return twin
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -69,13 +69,17 @@ def _from_string(auth: str) -> TokenAuth:
 class Credentials:
     """What a client authenticates with; its repr hides the secret."""
 
-    __slots__ = ("header", "passthrough")
+    __slots__ = ("given", "header", "passthrough")
 
-    def __init__(self, header: str | None = None, passthrough: Any = None) -> None:
+    def __init__(
+        self, header: str | None = None, passthrough: Any = None, given: Any = None
+    ) -> None:
         #: the Authorization header value, when kintorm builds it itself
         self.header = header
         #: an auth object of the transport library (a ``requests`` or ``httpx`` auth)
         self.passthrough = passthrough
+        #: the auth as the user gave it (kinto-http's ``session.auth``); never shown
+        self.given = given
 
     def __repr__(self) -> str:
         return "Credentials(<hidden>)" if self.header or self.passthrough else "Credentials(None)"
@@ -91,6 +95,12 @@ def resolve_auth(auth: Any, server_url: str | None = None) -> Credentials:
         return auth
     if server_url is not None and hasattr(auth, "server_url"):
         auth.server_url = server_url
+    credentials = _resolve(auth)
+    credentials.given = auth
+    return credentials
+
+
+def _resolve(auth: Any) -> Credentials:
     if auth is None or auth == "":
         return Credentials()
     if isinstance(auth, str):

@@ -11,19 +11,21 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from typing import Any, Self
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from kintorm._version import __version__
 from kintorm.client.auth import Credentials, resolve_auth
 from kintorm.client.batch import BatchContext, send_batch
-from kintorm.client.endpoints import check_id, endpoint
+from kintorm.client.endpoints import Endpoints, MissingIdError, check_id, endpoint
 from kintorm.client.exceptions import KintoException
 from kintorm.client.operation import Stream, operation, stream
 from kintorm.client.patch import PatchType
 from kintorm.client.protocol import (
+    Emit,
     File,
+    Headers,
     Op,
     Request,
     Session,
@@ -32,15 +34,53 @@ from kintorm.client.protocol import (
     paginate,
     unquote_etag,
 )
-from kintorm.client.resources import JSONDict, Verbs
+from kintorm.client.resources import JSONDict, Verbs, read_options
 from kintorm.client.review import Review
+from kintorm.client.session import Session as ClientSession
+from kintorm.client.session import session_request, session_result
 from kintorm.client.transport import Timeout
 
 Permissions = Mapping[str, Iterable[str]]
 #: clone() arguments that need a connection of their own
 _CONNECTION_SETTINGS = frozenset(
-    {"server_url", "auth", "retry", "retry_after", "headers", "verify"}
+    {"server_url", "auth", "retry", "retry_after", "headers", "verify", "dry_mode", "session"}
 )
+
+
+class EndpointPath(str):
+    """A path from ``get_endpoint()``; awaiting it gives the same path, since kinto-http's
+    ``AsyncClient`` makes every method a coroutine (``await client.get_endpoint(...)``)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, str]:
+        yield from ()
+        return str(self)
+
+
+class Page(list[Any]):
+    """One page of ``get_paginated_records()``: a list of records. kinto-http yields each
+    response body instead, so ``page["data"]`` is the same list too."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if key == "data":
+            return self
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``page.get("data")``, as on kinto-http's page bodies."""
+        return self if key == "data" else default
+
+
+def _as_pages(pages: Stream) -> Stream:
+    """``pages`` with each emitted list turned into a :class:`Page`."""
+    outcome: Any = None
+    while True:
+        try:
+            effect = pages.send(outcome)
+        except StopIteration:
+            return
+        outcome = yield Emit(Page(effect.value)) if isinstance(effect, Emit) else effect
 
 
 def _split_userinfo(server_url: str, auth: Any) -> tuple[str, Any]:
@@ -87,14 +127,16 @@ class BaseClient(Review, Verbs):
         /,
         *,
         server_url: str | None = None,
+        session: Any = None,
         auth: Any = None,
         bucket: str | None = "default",
         collection: str | None = None,
         retry: int = 0,
         retry_after: float | None = None,
         timeout: Timeout = None,
-        headers: Mapping[str, str] | None = None,
         ignore_batch_4xx: bool = False,
+        headers: Mapping[str, str] | None = None,
+        dry_mode: bool = False,
         verify: bool | str = True,
         _share: BaseClient | None = None,
     ) -> None:
@@ -102,12 +144,32 @@ class BaseClient(Review, Verbs):
         self.collection_name = collection
         self.timeout = timeout
         self.ignore_batch_4xx = ignore_batch_4xx
+        self.endpoints = Endpoints()
         self._batch_results: list[Any] | None = None
+        self._facade: ClientSession | None = None
+        #: a session given by the user (kinto-http's tests pass a mock): requests go to it
+        self._custom_session: Any = None
+        if session is not None:
+            if server_url is not None or auth is not None:
+                raise AttributeError(
+                    "You cannot specify session and server_url or auth. "
+                    "Chose either session or (auth + server_url)."
+                )
+            if isinstance(session, ClientSession):
+                _share = session.client
+            else:
+                self._custom_session = session
+                url = getattr(session, "server_url", None)
+                server_url = url if isinstance(url, str) and url else "http://session.invalid"
         if _share is not None:  # a clone: same connection pool, credentials and state
             self._session: Session = _share._session
             self._credentials: Credentials = _share._credentials
-            self._transport: Any = _share._transport
             self._verify: bool | str = _share._verify
+            self._custom_session = self._custom_session or _share._custom_session
+            same_library = _share._library == self._library
+            self._transport: Any = (
+                _share._transport if same_library else self._make_transport(self._verify)
+            )
             return
         if not server_url:
             raise ValueError("server_url is required, e.g. 'http://localhost:8888/v1'")
@@ -124,6 +186,8 @@ class BaseClient(Review, Verbs):
             retry=retry,
             retry_after=retry_after,
             headers=_with_user_agent(headers or {}, user_agent),
+            dry_mode=dry_mode,
+            any_origin=self._custom_session is not None,
         )
         self._transport = self._make_transport(verify)
 
@@ -133,6 +197,53 @@ class BaseClient(Review, Verbs):
     @property
     def server_url(self) -> str:
         return self._session.server_url
+
+    @property
+    def session(self) -> Any:
+        """kinto-http's ``client.session``: ``server_url``, ``auth`` and
+        ``request(method, endpoint, ...)`` -> ``(body, headers)`` (awaited on an
+        AsyncClient). Replace it, or patch its ``request``, to route every request of
+        this client through your object instead of the network (as kinto-http's tests
+        do with a mock)."""
+        if self._custom_session is not None:
+            return self._custom_session
+        if self._facade is None:
+            self._facade = ClientSession(client=self)
+        return self._facade
+
+    @session.setter
+    def session(self, value: Any) -> None:
+        own = isinstance(value, ClientSession) and value.client is self
+        self._custom_session = None if own or value is None else value
+
+    def _router(self) -> Any:
+        """The object every request goes through instead of the network, if any: a
+        session the user gave or set, or this client's session with ``request`` patched."""
+        if self._custom_session is not None:
+            return self._custom_session
+        if self._facade is not None and "request" in vars(self._facade):
+            return self._facade
+        return None
+
+    @operation
+    def _session_request(
+        self,
+        /,
+        method: str,
+        endpoint: str,
+        data: Any = None,
+        permissions: Any = None,
+        payload: Any = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Op[tuple[Any, Headers]]:
+        """What ``client.session.request(...)`` runs: one request with this client's
+        retries, backoff, error mapping (and batch recording, and dry mode)."""
+        request = session_request(
+            self._session, method, endpoint, data, permissions, payload, headers, kwargs
+        )
+        response = yield from self._send(request)
+        return session_result(response)
 
     def _wire(self, request: Request) -> tuple[str, dict[str, str], Any]:
         """URL, headers and transport auth for ``request``. Credentials go only to the
@@ -162,8 +273,12 @@ class BaseClient(Review, Verbs):
         }
         if not _CONNECTION_SETTINGS & kwargs.keys():
             return type(self)(**{**defaults, **kwargs}, _share=self)
+        if kwargs.get("session") is not None:  # kinto-http's clone(session=...)
+            return type(self)(**{**defaults, **kwargs})
+        kwargs.pop("session", None)
         session = self._session
         defaults |= {
+            "dry_mode": session.dry_mode,
             "server_url": session.server_url,
             "auth": self._credentials,
             "retry": session.retry,
@@ -174,12 +289,15 @@ class BaseClient(Review, Verbs):
         return type(self)(**{**defaults, **kwargs})
 
     def __repr__(self) -> str:
+        """kinto-http's form: ``<KintoClient http://host/v1/buckets/b/collections/c>``."""
         path = self._session.server_url
         if self.bucket_name:
             path += f"/buckets/{self.bucket_name}"
             if self.collection_name:
                 path += f"/collections/{self.collection_name}"
-        return f"<{type(self).__name__} {path}>"
+        else:
+            path += "/"
+        return f"<Kinto{type(self).__name__} {path}>"
 
     # --- server ---------------------------------------------------------------
 
@@ -194,13 +312,14 @@ class BaseClient(Review, Verbs):
     ) -> str:
         """The path of endpoint ``name`` (``"record"``, ``"collections"``, ...), with this
         client's bucket and collection when not given."""
-        return endpoint(
+        path = endpoint(
             name,
             bucket=_given(bucket, self.bucket_name),
             collection=_given(collection, self.collection_name),
             group=group,
             id=id,
         )
+        return EndpointPath(path)
 
     @operation
     def server_info(self) -> Op[JSONDict]:
@@ -227,6 +346,9 @@ class BaseClient(Review, Verbs):
     @operation
     def _flush_batch(self, batch_client: BaseClient) -> Op[list[Any]]:
         requests = batch_client._recorder or []
+        if self._session.dry_mode:  # kinto-http's dry mode: recorded, answered {} each
+            batch_client._batch_results = [{} for _ in requests]
+            return batch_client._batch_results
         info = yield from BaseClient.server_info.op(self)
         results = yield from send_batch(
             self._session, requests, info, ignore_4xx=batch_client.ignore_batch_4xx
@@ -497,10 +619,14 @@ class BaseClient(Review, Verbs):
     def get_paginated_records(
         self, /, *, collection: str | None = None, bucket: str | None = None, **kwargs: Any
     ) -> Stream:
-        """Yield the records page by page (each page a list); one page is held at a time."""
+        """Yield the records page by page (each a :class:`Page`, a list); one page is held at
+        a time. ``if_none_match=`` is sent as ``If-None-Match``: on 304 nothing is yielded.
+        On an AsyncClient, ``async for`` it, or await it for the list of every page."""
         path = self._path("record", plural=True, bucket=bucket, collection=collection)
-        pages = kwargs.pop("pages", float("inf"))
-        return paginate(self._session, Request("GET", path, encode_params(kwargs)), pages=pages)
+        params, headers = read_options(kwargs)
+        pages = params.pop("pages", float("inf"))
+        request = Request("GET", path, encode_params(params), headers)
+        return _as_pages(paginate(self._session, request, pages=pages))
 
     @operation
     def get_records_timestamp(
@@ -557,7 +683,7 @@ class BaseClient(Review, Verbs):
     ) -> Op[JSONDict]:
         record = _given(id, (data or {}).get("id"))
         if record is None:
-            raise ValueError("update_record needs an id (id= or data['id'])")
+            raise MissingIdError("update_record needs an id (id= or data['id'])")
         path = self._path("record", id=record, bucket=bucket, collection=collection)
         return self._update(path, data, permissions, safe, if_match)
 
@@ -578,7 +704,7 @@ class BaseClient(Review, Verbs):
     ) -> Op[JSONDict]:
         record = _given(id, (original or data or {}).get("id"))
         if record is None:
-            raise ValueError("patch_record needs an id (id=, original['id'] or data['id'])")
+            raise MissingIdError("patch_record needs an id (id=, original['id'] or data['id'])")
         path = self._path("record", id=record, bucket=bucket, collection=collection)
         return self._patch(path, changes, data, original, permissions, safe, if_match)
 
@@ -636,7 +762,7 @@ class BaseClient(Review, Verbs):
 
     @operation
     def get_permissions(
-        self, /, *, exclude_resource_names: Iterable[str] | None = None, **kwargs: Any
+        self, /, exclude_resource_names: Iterable[str] | None = None, **kwargs: Any
     ) -> Op[list[JSONDict]]:
         """Every object the current user has permissions on, every page (kinto-http
         returns only the first); ``_limit`` sets the page size, ``pages=`` caps the pages."""
@@ -651,7 +777,6 @@ class BaseClient(Review, Verbs):
     def add_attachment(
         self,
         /,
-        *,
         id: str,
         filepath: str | os.PathLike[str],
         filename: str | None = None,
@@ -678,7 +803,7 @@ class BaseClient(Review, Verbs):
 
     @operation
     def remove_attachment(
-        self, /, *, id: str, bucket: str | None = None, collection: str | None = None
+        self, /, id: str, bucket: str | None = None, collection: str | None = None
     ) -> Op[JSONDict | None]:
         path = self._path("record", id=id, bucket=bucket, collection=collection) + "/attachment"
         response = yield from self._send(Request("DELETE", path))
@@ -688,13 +813,14 @@ class BaseClient(Review, Verbs):
     def download_attachment(
         self,
         record: JSONDict,
-        *,
         filepath: str | os.PathLike[str] | None = None,
         save_metadata: bool = False,
         overwrite: bool = False,
+        chunk_size: int = 8 * 1024,
     ) -> Op[str]:
         """Download ``record``'s attachment to ``filepath`` (a file or a folder; the
-        attachment's filename by default) and return the path written."""
+        attachment's filename by default) and return the path written. ``chunk_size`` is
+        accepted for kinto-http's programs; the body is written as one piece."""
         attachment = record.get("attachment")
         if not isinstance(attachment, dict) or "location" not in attachment:
             raise ValueError(f"record {record.get('id')!r} has no attachment")
@@ -718,4 +844,4 @@ class BaseClient(Review, Verbs):
         return target
 
 
-__all__ = ["BaseClient", "check_id"]
+__all__ = ["BaseClient", "Page", "check_id"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -282,11 +282,29 @@ class BatchContext(Generic[C]):
 
     Calls made on ``b`` are recorded (they return ``None``) and sent on exit;
     nothing is sent if the block raises.
+
+    On an AsyncClient, kinto-http's form ``with await client.batch() as b:`` works
+    too: ``b`` is then a sync client whose calls are made without ``await``, and
+    the batch is sent when the block ends, blocking the event loop meanwhile (as
+    kinto-http does); ``async with`` does not block.
     """
 
     def __init__(self, parent: BaseClient, batch_client: C) -> None:
         self._parent = parent
         self._client = batch_client
+        #: the parent is a sync twin made for this block: close its connection after
+        self._closes_parent = False
+
+    def __await__(self) -> Generator[Any, None, BatchContext[Any]]:
+        twin = getattr(self._parent, "_sync_twin", None)
+        if twin is None:
+            raise TypeError(
+                "'await client.batch()' is for an AsyncClient; use 'with client.batch()'"
+            )
+        yield from ()
+        blocking = BatchContext(twin(self._parent), twin(self._client))
+        blocking._closes_parent = True
+        return blocking
 
     def __enter__(self) -> C:
         return self._client
@@ -297,8 +315,12 @@ class BatchContext(Generic[C]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is None:
-            self._parent._flush_batch(self._client)
+        try:
+            if exc_type is None:
+                self._parent._flush_batch(self._client)
+        finally:
+            if self._closes_parent:
+                self._parent.close()  # type: ignore[attr-defined]
 
     async def __aenter__(self) -> C:
         return self._client

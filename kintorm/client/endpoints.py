@@ -33,6 +33,13 @@ _FIELDS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+class MissingIdError(ValueError, KeyError):
+    """An id needed to build a path was not given. A ValueError, as kintorm's other bad
+    input, and a KeyError, which kinto-http raises there ("Please provide a group id")."""
+
+    __str__ = ValueError.__str__
+
+
 def check_id(kind: str, value: object) -> str:
     """Return ``value`` if Kinto accepts it as an id; raise ValueError naming it otherwise.
 
@@ -47,8 +54,9 @@ def check_id(kind: str, value: object) -> str:
     return value
 
 
-def endpoint(name: str, **ids: str | None) -> str:
-    """The path of endpoint ``name``; every id it needs must be given and valid."""
+def endpoint(name: str, **ids: str | int | None) -> str:
+    """The path of endpoint ``name``; every id it needs must be given and valid. An
+    integer id (kinto-http's ``delete_record(id=1234)``) is its decimal string."""
     try:
         template = ENDPOINTS[name]
     except KeyError:
@@ -56,7 +64,30 @@ def endpoint(name: str, **ids: str | None) -> str:
     values = {}
     for field in _FIELDS[name]:
         value = ids.get(field)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
         if value is None:
-            raise ValueError(f"cannot build the {name!r} endpoint: no {field} given")
+            raise MissingIdError(f"cannot build the {name!r} endpoint: no {field} given")
         values[field] = check_id(field if field != "id" else "record", value)
     return template.format(**values)
+
+
+_path_of = endpoint
+
+
+class Endpoints:
+    """kinto-http's ``Endpoints``: ``Endpoints().get("record", bucket=..., collection=...,
+    id=...)`` is the path of that endpoint (``root`` is put before it).
+
+    Ids are checked as everywhere in kintorm (``ValueError`` for one Kinto would
+    reject), never rewritten; a missing one raises ``ValueError`` naming it.
+    """
+
+    endpoints: Mapping[str, str] = ENDPOINTS
+
+    def __init__(self, root: str = "") -> None:
+        self._root = root
+
+    def get(self, endpoint: str, **kwargs: str | int | None) -> str:
+        ids = {name: value for name, value in kwargs.items() if value}
+        return self._root + _path_of(endpoint, **ids)

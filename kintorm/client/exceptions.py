@@ -12,7 +12,8 @@ The tree::
           ├── TransportError          no HTTP response at all (connection refused, reset, timeout)
           └── MalformedResponse       not what Kinto sends (non-JSON, bad shape)
 
-Messages name the method, the path, the status and the server's message; they
+Messages name the method, the path (with the server's prefix, ``PUT /v1/buckets/b``,
+as kinto-http's), the status and the server's message; they
 never contain credentials (the URL is shown as a path, the headers are not shown).
 """
 
@@ -46,6 +47,8 @@ class KintoException(Exception):
     """
 
     maybe_applied: bool = False
+    #: the server URL's path (``/v1``), shown before the request's path as kinto-http does
+    path_prefix: str = ""
 
     def __init__(
         self,
@@ -61,11 +64,14 @@ class KintoException(Exception):
         self.response: Any = (
             response if response is not None else getattr(exception, "response", None)
         )
+        self.path_prefix = getattr(exception, "path_prefix", "")
 
     def __str__(self) -> str:
         request, response = self.request, self.response
         if request is not None and response is not None:
             path = getattr(request, "path_url", None) or getattr(request, "path", "")
+            if isinstance(path, str) and path.startswith("/"):
+                path = self.path_prefix + path
             return f"{request.method} {path} - {response.status_code} {self.message or ''}".rstrip()
         return self.message or ""
 

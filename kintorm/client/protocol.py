@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import re
 import time
 import warnings
@@ -48,6 +49,10 @@ UNCERTAIN_STATUSES = frozenset({502, 504})
 #: Exception class per status; anything else >= 400 is a plain KintoException.
 ERROR_CLASSES: Mapping[int, type[KintoException]] = {412: PreconditionFailed}
 BODY_PREVIEW_CHARS = 200
+#: the answer to a read whose If-None-Match matched: no body
+NOT_MODIFIED = 304
+
+logger = logging.getLogger("kintorm.client")
 
 
 class Headers(Mapping[str, str]):
@@ -315,6 +320,11 @@ class Session:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     backoff_until: float = 0.0
     server_info: dict[str, Any] | None = None
+    #: kinto-http's dry mode: nothing is sent, every request is answered ``200 {}``
+    dry_mode: bool = False
+    #: follow Next-Page links to any origin: only when every request goes through a
+    #: session object of the user's (a mock), which adds no credentials of ours
+    any_origin: bool = False
 
     @property
     def origin(self) -> tuple[str, str]:
@@ -336,6 +346,8 @@ class Session:
         credentials to someone else.
         """
         parts = urlsplit(url)
+        if self.any_origin and (parts.scheme, parts.netloc) != self.origin:
+            return parts._replace(query="").geturl(), tuple(parse_qsl(parts.query))
         if (parts.scheme, parts.netloc) != self.origin:
             raise KintoException(
                 f"refusing to follow a link to another origin ({parts.scheme}://{parts.netloc}); "
@@ -450,6 +462,9 @@ def send(
     caller can recognise its own write (a create replayed gets 412, a delete
     replayed gets 404).
     """
+    if session.dry_mode:
+        logger.debug("(dry mode) %s %s", request.method, request.path_url)
+        return Response(200, {"Content-Type": JSON_CONTENT_TYPE}, b"{}", request)
     attempts = session.retry + 1
     uncertain = False
     replayable = is_idempotent(request) if idempotent is None else idempotent
@@ -481,6 +496,7 @@ def send(
                     response=response,
                 )
                 garbled.maybe_applied = request.method not in ("GET", "HEAD")
+                garbled.path_prefix = session.root_path
                 raise garbled
             uncertain = True
             yield Sleep(_retry_delay(session, None, attempt))
@@ -490,6 +506,7 @@ def send(
         lost = response.status_code in UNCERTAIN_STATUSES  # a gateway's: maybe forwarded
         if last or response.status_code not in RETRYABLE_STATUSES or (lost and not replayable):
             error = error_for(response, request)
+            error.path_prefix = session.root_path
             error.maybe_applied = uncertain or lost
             raise error
         uncertain = uncertain or lost
@@ -524,14 +541,18 @@ def paginate(
     done = 0
     while current is not None and done < pages:
         response = yield from send(session, current)
+        if response.status_code == NOT_MODIFIED or session.dry_mode:
+            return  # If-None-Match matched, or nothing was sent: no page (as kinto-http)
         body = response.json() if response.content else {"data": []}
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
-            raise MalformedResponse(
+            malformed = MalformedResponse(
                 f"a listing without a data list: {preview(response.text)!r}",
                 request=current,
                 response=response,
             )
+            malformed.path_prefix = session.root_path
+            raise malformed
         yield Emit(data)
         done += 1
         next_page = response.headers.get("Next-Page")

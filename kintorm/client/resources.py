@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -25,6 +25,7 @@ from kintorm.client.exceptions import (
 from kintorm.client.patch import BasicPatch, PatchType
 from kintorm.client.protocol import (
     JSON_CONTENT_TYPE,
+    NOT_MODIFIED,
     Op,
     Request,
     Response,
@@ -73,6 +74,41 @@ KINDS: Mapping[str, Kind] = {
 }
 
 
+#: kinto-http's message replacing the server's on a 403 to create_<kind>
+#: (kinto_http/client.py): Kinto answers 403 for a missing parent too.
+FORBIDDEN_CREATE_HINTS: Mapping[str, str] = {
+    kind: (
+        f"Unauthorized. Please check that the {parent} exists and that you have the "
+        f"permission to create or write on this {what}."
+    )
+    for kind, parent, what in (
+        ("group", "bucket", "group"),
+        ("collection", "bucket", "collection"),
+        ("record", "collection", "collection record"),
+    )
+}
+#: kinto-http's message on a 401 to get_bucket
+UNAUTHORIZED_BUCKET_HINT = (
+    "Unauthorized. Please authenticate or make sure the bucket can be read anonymously."
+)
+
+
+def read_options(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Split a read's keywords into query parameters and headers, as kinto-http does.
+
+    ``if_none_match=`` becomes an ``If-None-Match`` header, ``headers=`` extra headers
+    and ``params=`` (kinto-http's ``get_permissions(params=...)``) more parameters:
+    none of them is ever sent as a filter.
+    """
+    params = dict(params)
+    headers = dict(params.pop("headers", None) or {})
+    params.update(params.pop("params", None) or {})
+    if_none_match = params.pop("if_none_match", None)
+    if if_none_match is not None:
+        headers["If-None-Match"] = quote_etag(if_none_match)
+    return params, headers
+
+
 class Batching(Exception):
     """Raised inside an operation of a batch client once its request is recorded."""
 
@@ -96,14 +132,7 @@ class Verbs:
 
     def _json(self, request: Request) -> Op[JSONDict]:
         response = yield from self._send(request)
-        body = response.json()
-        if not isinstance(body, dict):
-            raise MalformedResponse(
-                f"expected a JSON object, got {preview(response.text)!r}",
-                request=request,
-                response=response,
-            )
-        return body
+        return _object(response)
 
     def _path(self, kind: str, plural: bool = False, **ids: str | None) -> str:
         spec = KINDS[kind]
@@ -121,6 +150,8 @@ class Verbs:
         if data is not None:
             payload["data"] = data
         if permissions is not None:
+            if hasattr(permissions, "as_dict"):  # kinto-http accepts such objects
+                permissions = permissions.as_dict()
             payload["permissions"] = permissions
         return encode_json(payload)
 
@@ -135,15 +166,22 @@ class Verbs:
     # --- verbs ----------------------------------------------------------------
 
     def _get(self, kind: str, path: str, params: Mapping[str, Any]) -> Op[JSONDict]:
+        """GET one object; ``None`` (as kinto-http) when ``if_none_match`` matched (304)."""
         spec = KINDS[kind]
+        query, headers = read_options(params)
+        request = Request("GET", path, encode_params(query), headers)
         try:
-            body: JSONDict = yield from self._json(Request("GET", path, encode_params(params)))
+            response = yield from self._send(request)
         except KintoException as exc:
             status = getattr(exc.response, "status_code", None)
+            if kind == "bucket" and status == 401:
+                raise KintoException(UNAUTHORIZED_BUCKET_HINT, exc) from exc
             if status in spec.not_found_statuses:
                 raise spec.not_found(f"{kind} {path} not found or not readable", exc) from exc
             raise
-        return body
+        if response.status_code == NOT_MODIFIED:
+            return cast(JSONDict, None)
+        return _object(response)
 
     def _write(
         self,
@@ -203,8 +241,8 @@ class Verbs:
     ) -> Op[JSONDict]:
         spec = KINDS[kind]
         data_id = data.get("id") if data else None
-        if ids.get(spec.id_param) is None and isinstance(data_id, str):
-            ids[spec.id_param] = data_id
+        if ids.get(spec.id_param) is None and data_id is not None:
+            ids[spec.id_param] = data_id  # checked by endpoint(): an int is its string
         if kind == "record" and ids.get("id") is None:
             ids["id"] = str(uuid.uuid4())  # a client id makes the create safe to retry
         path = self._path(kind, plural=False, **ids)
@@ -214,6 +252,11 @@ class Verbs:
         except PreconditionFailed:
             if not if_not_exists:
                 raise
+        except KintoException as exc:
+            hint = FORBIDDEN_CREATE_HINTS.get(kind)
+            if hint is None or getattr(exc.response, "status_code", None) != 403:
+                raise
+            raise KintoException(hint, exc) from exc
         return (yield from self._get(kind, path, {}))
 
     def _update(
@@ -277,10 +320,13 @@ class Verbs:
         return self._pages(Request("GET", path), params)
 
     def _pages(self, request: Request, params: dict[str, Any]) -> Op[list[Any]]:
+        params, headers = read_options(params)
         pages = params.pop("pages", None)
         if pages is None:
             pages = 1 if "_limit" in params else float("inf")
-        request = attrs.evolve(request, params=encode_params(params))
+        request = attrs.evolve(
+            request, params=encode_params(params), headers={**request.headers, **headers}
+        )
         if self._recorder is not None:
             yield from self._send(request)
         return (yield from collect(paginate(self._session, request, pages=pages)))
@@ -353,6 +399,18 @@ def _applied_check(request: Request) -> Callable[[JSONDict], bool] | None:
 
 def _strip(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in _IGNORED}
+
+
+def _object(response: Response) -> JSONDict:
+    """The body of ``response``, which must be a JSON object."""
+    body = response.json()
+    if not isinstance(body, dict):
+        raise MalformedResponse(
+            f"expected a JSON object, got {preview(response.text)!r}",
+            request=response.request,
+            response=response,
+        )
+    return body
 
 
 def _data(response: Response, expected: Callable[..., Any] = dict) -> Any:

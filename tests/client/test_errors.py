@@ -34,7 +34,8 @@ def test_error_carries_request_and_response(wire: Wire) -> None:
     assert error.response.status_code == 404
     assert error.response.headers["x-req"] == "abc"
     assert error.response.json() == NOT_FOUND
-    assert str(error) == f"GET {RECORD}?_fields=title - 404 record not found (errno 110)"
+    # kinto-http's form: the server's path prefix before the path
+    assert str(error) == f"GET /v1{RECORD}?_fields=title - 404 record not found (errno 110)"
 
 
 def test_error_without_message_uses_the_error_field(wire: Wire) -> None:
@@ -61,7 +62,7 @@ def test_html_error_from_a_proxy(wire: Wire) -> None:
         wire.run(lambda c: c.get_record(id="r1", bucket="b", collection="c"))
     message = str(info.value)
     assert isinstance(info.value, KintoException)
-    assert message.startswith(f"GET {RECORD} - 502 non-JSON body:")
+    assert message.startswith(f"GET /v1{RECORD} - 502 non-JSON body:")
     assert "<html><body><h1>502 Bad Gateway" in message
     assert len(message) < 400  # a preview, not the whole page
     assert info.value.response.status_code == 502

@@ -80,7 +80,16 @@ def test_valid_ids_reach_the_path_unchanged(value: str) -> None:
         assert rsps.calls[0].request.url == url
 
 
-@pytest.mark.parametrize("value", [12, b"abc", ["a"]])
+@pytest.mark.parametrize("value", [b"abc", ["a"], True, 1.5])
 def test_non_string_ids(value: Any) -> None:
     with pytest.raises(ValueError, match="invalid bucket id"):
         CLIENT.get_endpoint("bucket", bucket=value)
+
+
+def test_integer_ids_are_their_decimal_string() -> None:
+    """kinto-http programs pass ``id=1234``; an int has one string form, so it is kept."""
+    assert CLIENT.get_endpoint("record", bucket="b", collection="c", id=1234) == (  # type: ignore[arg-type]
+        "/buckets/b/collections/c/records/1234"
+    )
+    with pytest.raises(ValueError, match="invalid record id"):
+        CLIENT.get_endpoint("record", bucket="b", collection="c", id=-1)  # type: ignore[arg-type]

@@ -155,5 +155,6 @@ def test_arguments_are_keyword_only() -> None:
 
 def test_repr() -> None:
     client = Client(server_url=SERVER + "/", bucket="b", collection="c")
-    assert repr(client) == f"<Client {SERVER}/buckets/b/collections/c>"
+    assert repr(client) == f"<KintoClient {SERVER}/buckets/b/collections/c>"  # kinto-http's
+    assert repr(client.clone(bucket=None)) == f"<KintoClient {SERVER}/>"
     assert client.server_url == SERVER

@@ -49,7 +49,7 @@ class AsyncProxy:
     def _wrap(self, value: Any) -> Any:
         if inspect.iscoroutine(value):
             value = self._runner.run(value)
-        if inspect.isasyncgen(value):
+        if inspect.isasyncgen(value) or hasattr(value, "__anext__"):  # PageStream
             return self._pages(value)
         if isinstance(value, BaseClient):
             assert isinstance(value, AsyncClient)

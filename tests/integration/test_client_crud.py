@@ -106,7 +106,7 @@ def test_missing_bucket_is_bucket_not_found(
         make_api(auth=bob_auth).get_bucket(id=missing)
     assert caught.value.response.status_code == 403
     assert isinstance(caught.value, KintoException)
-    assert f"GET /buckets/{missing} - 403" in str(caught.value)
+    assert f"GET /v1/buckets/{missing} - 403" in str(caught.value)
     # ...and 404 to the admin, who may read every bucket
     with pytest.raises(BucketNotFound) as caught:
         api.get_bucket(id=missing)
@@ -372,6 +372,6 @@ def test_error_names_method_path_status_and_server_message(api: Any) -> None:
     assert exc.request.method == "GET"
     assert exc.response.json()["errno"] == 110
     text = str(exc)
-    assert text.startswith("GET /buckets/")
+    assert text.startswith("GET /v1/buckets/")
     assert "/records/absent - 404" in text
     assert "not found" in text.lower()
