@@ -212,7 +212,10 @@ def test_a_chunk_lost_for_good_leaves_the_others_unsent_or_done(
         assert [o.id for o in unknown] == [o.id for o in objs[:25]]
         assert [o.id for o in not_sent] == [o.id for o in objs[25:]]
         assert "not sent" in str(not_sent[0].error)
+        # reset after Kinto answered, with no other writer: the lost chunk was applied
+        assert {o.id for o in unknown} <= set(stored)
     else:  # the three chunks go at once: one of them is lost
         assert len(unknown) in (25, 10) and not not_sent
         assert len(result.succeeded) == 60 - len(unknown)
-    assert {o.id for o in unknown} <= set(stored)  # reset after forwarding: applied
+        # on PostgreSQL the lost chunk may have met a concurrent chunk's transaction and been
+        # rolled back (a 409 nobody saw): unknown means either, which misreported() checks
