@@ -320,6 +320,8 @@ def test_isnull_union_on_both_drivers(orm: Any) -> None:
     with pytest.raises(Row.MultipleObjectsReturned):
         orm(qs).get()
     assert set(orm(qs).in_bulk(["r00", "r01", "r04"])) == {"r01", "r04"}
+    assert [c.id for c in orm(qs).changes(since=0)] == newest[::-1]  # oldest first
+    assert orm(qs)[1:].count() == 3
     assert {o.id for o in orm(qs.filter(s__isnull=True)).update(b=True).outcomes} == {
         "r01",
         "r02",
