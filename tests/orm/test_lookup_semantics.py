@@ -330,6 +330,25 @@ def test_isnull_union_on_both_drivers(orm: Any) -> None:
     assert sorted(r["id"] for r in orm.raw.get_records()) == ["r00", "r01", "r02", "r03"]
 
 
+def test_isnull_union_requests(orm: Any) -> None:
+    """One request per query of the union, on either driver; the listing ones are
+    limited to the slice's stop."""
+    from .conftest import Counter
+
+    _load(orm.raw, [{"n": None}, {}, {"n": 1}, {"n": None}])
+    http = Counter(orm.client)
+    qs = Row.objects.filter(n__isnull=True)
+    assert orm(qs).count() == 3
+    assert http.methods == ["HEAD", "HEAD"]
+    http.reset()
+    assert orm(qs).first().id == "r03"
+    assert http.methods == ["GET", "GET"]
+    assert all("_limit=1" in url for _, url, _ in http.requests)
+    http.reset()
+    assert sorted(orm(qs).delete().ids) == ["r00", "r01", "r03"]
+    assert http.methods == ["DELETE", "DELETE"]
+
+
 def test_isnull_unions_page_on_both_drivers(paged: Any) -> None:
     """Both branches follow Next-Page (pages of 3) before they are merged."""
     docs = [{"n": None} if i % 3 == 0 else {"n": i} if i % 3 == 1 else {} for i in range(14)]
