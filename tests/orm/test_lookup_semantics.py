@@ -46,6 +46,7 @@ class Row(Record, collection="items"):
     b: bool | None = None
     t: list[str] | None = None
     who: Who | None = None
+    m: dict[str, Any] | None = None  # open type: missing is has_m.k=false
 
 
 def _optional(draw: Any, doc: dict[str, Any], key: str, values: st.SearchStrategy[Any]) -> None:
@@ -311,6 +312,10 @@ def test_isnull_union_on_both_drivers(orm: Any) -> None:
     assert orm(qs).count() == 4
     assert orm(qs).exists()
     assert orm(qs.filter(s="q")).exists() is False
+    both = qs.filter(s=None)  # two unions: four queries
+    assert len(both.compile_all()) == 4
+    assert [r.id for r in orm(both)] == ["r02", "r01"]
+    assert orm(both).count() == 2
     assert orm(qs).first().id == "r05"
     assert [r.id for r in orm(qs.order_by("last_modified"))[1:3]] == ["r02", "r04"]
     assert [r.id for r in orm(qs).iterator(page_size=1)] == newest
@@ -347,6 +352,17 @@ def test_isnull_union_requests(orm: Any) -> None:
     http.reset()
     assert sorted(orm(qs).delete().ids) == ["r00", "r01", "r03"]
     assert http.methods == ["DELETE", "DELETE"]
+
+
+def test_isnull_union_on_an_open_field(orm: Any) -> None:
+    docs = [{"m": {"k": 1}}, {"m": {"k": None}}, {"m": {}}, {"m": None}, {}, {"m": {"k": "x"}}]
+    by_id = _load(orm.raw, docs)
+    expected = [i for i in _newest_first(orm.raw) if (by_id[i].get("m") or {}).get("k") is None]
+    assert sorted(expected) == ["r01", "r02", "r03", "r04"]
+    qs = Row.objects.filter(m__k__isnull=True)
+    assert [r.id for r in orm(qs)] == expected
+    assert orm(qs).count() == 4
+    assert [r.id for r in orm(Row.objects.exclude(m__k__isnull=False))] == expected
 
 
 def test_isnull_unions_page_on_both_drivers(paged: Any) -> None:
