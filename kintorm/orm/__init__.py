@@ -17,7 +17,7 @@ from kintorm.orm.exceptions import (
 )
 from kintorm.orm.manager import Manager
 from kintorm.orm.model import Record
-from kintorm.orm.query import Change, CompiledRequest, QuerySet, compile_query
+from kintorm.orm.query import Change, CompiledRequest, QuerySet, compile_queries, compile_query
 from kintorm.orm.state import DEFERRED, Permissions
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "Record",
     "UnsupportedQuery",
     "ValidationError",
+    "compile_queries",
     "compile_query",
     "connect",
     "converter",

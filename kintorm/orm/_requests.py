@@ -8,6 +8,7 @@ Each function is an operation (a generator of effects, see
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from kintorm.client.exceptions import (
     MalformedResponse,
 )
 from kintorm.client.operation import Stream
-from kintorm.client.protocol import Emit, Op, Request, paginate, quote_etag
+from kintorm.client.protocol import Emit, Op, Request, collect, paginate, quote_etag
 from kintorm.client.resources import JSONDict
 from kintorm.orm.bulk import NotSent
 from kintorm.orm.drive import CONCURRENCY, Action, Fanout
@@ -32,6 +33,7 @@ __all__ = [
     "count_op",
     "each_item",
     "get_if_modified_op",
+    "merged_records_stream",
     "records_stream",
 ]
 
@@ -109,6 +111,30 @@ def records_stream(
         return [page[skip:]], stop is not None and seen >= stop
 
     return _relay(_listing(client, request), window)
+
+
+def merged_records_stream(
+    client: BaseClient,
+    requests: Sequence[Request],
+    descending: bool,
+    start: int = 0,
+    stop: int | None = None,
+) -> Stream:
+    """Emit, as one page, the records of the listings ``requests`` (disjoint, each
+    sorted by ``last_modified`` only) merged into that order, ``[start:stop]``.
+
+    Each listing is read to its end, or to ``stop`` (its first ``stop`` records hold
+    every record of the merged first ``stop``). ``last_modified`` is unique in a
+    collection, tombstones included, so the merge is Kinto's own order."""
+    listings: list[list[Any]] = []
+    for request in requests:
+        listings.append((yield from collect(records_stream(client, request, 0, stop))))
+    merged = list(heapq.merge(*listings, key=_last_modified, reverse=descending))
+    yield Emit(merged[start:stop])
+
+
+def _last_modified(record: Any) -> int:
+    return int(record["last_modified"])
 
 
 def _listing(client: BaseClient, request: Request) -> Stream:

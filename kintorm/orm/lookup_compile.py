@@ -2,7 +2,9 @@
 
 :func:`resolve_field` checks a ``a__b`` path against the model and gives its JSON
 kind; :func:`compile_lookups` turns lookups into parameters with the rows of
-:data:`kintorm.orm.lookups.LOOKUPS` (guards included); :func:`merge_filters` adds
+:data:`kintorm.orm.lookups.LOOKUPS` (guards included), and :func:`compile_filter`
+also into disjoint alternatives (``isnull=True`` where Kinto needs two queries);
+:func:`merge_filters` adds
 them to a query's filters in the order Kinto's memory backend needs (``has_``
 first, ``like_`` last) and intersects two bounds on one key.
 """
@@ -22,15 +24,24 @@ import attrs
 
 from kintorm.orm.convert import converter, unstructure_value
 from kintorm.orm.exceptions import FieldError, UnsupportedQuery
-from kintorm.orm.lookups import LOOKUPS, Lookup, Target, encode_value, guard_params
+from kintorm.orm.lookups import LOOKUPS, Either, Lookup, Target, encode_value, guard_params
 from kintorm.orm.state import data_fields
 
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
 
-__all__ = ["compile_lookups", "merge_filters", "resolve_field", "target"]
+__all__ = [
+    "combine_branches",
+    "compile_filter",
+    "compile_lookups",
+    "merge_filters",
+    "resolve_field",
+    "target",
+]
 
 Param = tuple[str, str]
+#: disjoint alternatives, each a list of parameters ANDed with a query's filters
+Branches = tuple[tuple[Param, ...], ...]
 
 _LOOKUP_NAMES = ", ".join(sorted(LOOKUPS))
 
@@ -197,7 +208,7 @@ _NONE_MEANS: Mapping[str, tuple[str, bool]] = {
 }
 
 
-def _one(model: type[Record], key: str, value: Any, negate: bool) -> list[Param]:
+def _one(model: type[Record], key: str, value: Any, negate: bool) -> list[Param] | Either:
     op, field = _split(model, key)
     if value is None and op in _NONE_MEANS:
         op, value = _NONE_MEANS[op]
@@ -219,19 +230,49 @@ def _one(model: type[Record], key: str, value: Any, negate: bool) -> list[Param]
     return [*guards, (f"{prefix}{field.path}", encode_value(lookup, wire))]
 
 
-def compile_lookups(
+def compile_filter(
     model: type[Record], lookups: Mapping[str, Any], *, negate: bool = False
-) -> list[Param]:
-    """``{"done": False, "n__gt": 3}`` -> ``[("done", "false"), ("lt_n", "false"),
-    ("gt_n", "3")]``: each lookup's parameters, its guards first."""
+) -> tuple[list[Param], Branches]:
+    """``(params, branches)``: the parameters every match has, and the disjoint
+    alternatives of which a match has exactly one (``()`` when there are none).
+
+    ``filter(n__isnull=True)`` is ``([], ((("n", "null"),), (("gt_n", "false"),)))``:
+    stored as null, or absent. Two such lookups give the four combinations."""
     if negate and len(lookups) > 1:
         raise UnsupportedQuery(
             "exclude() with several conditions means NOT (a AND b) = (NOT a) OR (NOT b), "
             "and Kinto cannot OR across fields; chain exclude() calls to exclude each"
         )
     params: list[Param] = []
+    branches: Branches = ()
     for key, value in lookups.items():
-        params.extend(_one(model, key, value, negate))
+        compiled = _one(model, key, value, negate)
+        if isinstance(compiled, Either):
+            branches = combine_branches(branches, compiled.alternatives)
+        else:
+            params.extend(compiled)
+    return params, branches
+
+
+def combine_branches(first: Branches, second: Branches) -> Branches:
+    """``first`` AND ``second``: every pair (disjoint when each side is)."""
+    if not first or not second:
+        return first or second
+    return tuple((*a, *b) for a in first for b in second)
+
+
+def compile_lookups(
+    model: type[Record], lookups: Mapping[str, Any], *, negate: bool = False
+) -> list[Param]:
+    """``{"done": False, "n__gt": 3}`` -> ``[("done", "false"), ("lt_n", "false"),
+    ("gt_n", "3")]``: each lookup's parameters, its guards first. Lookups that need
+    several Kinto queries raise UnsupportedQuery here (see :func:`compile_filter`)."""
+    params, branches = compile_filter(model, lookups, negate=negate)
+    if branches:
+        raise UnsupportedQuery(
+            f"{', '.join(lookups)}: this needs {len(branches)} Kinto queries (null or "
+            "missing), not one querystring; QuerySet.filter() sends them"
+        )
     return params
 
 

@@ -18,7 +18,10 @@ A guard is one more querystring parameter on the same field:
   keeps Kinto's memory backend from evaluating ``like_`` on a non-string (500).
 
 The ``isnull`` / ``exists`` / ``null`` rows have no prefix: their ``flag``
-function builds the parameters from the field and the boolean asked for.
+function builds the parameters from the field and the boolean asked for, or an
+:class:`Either` of disjoint alternatives when one querystring cannot say it
+(``isnull=True`` on a string, number, list or open field: ``f=null``, or ``f``
+missing), which the query set sends as one request per alternative.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from kintorm.orm.exceptions import UnsupportedQuery
 __all__ = [
     "ABOVE",
     "LOOKUPS",
+    "Either",
     "Lookup",
     "Target",
     "encode_value",
@@ -63,6 +67,14 @@ class Target:
     choices: tuple[Any, ...] | None = None
     #: an object's field that is always set to a non-null value (required, not Optional)
     required_key: str | None = None
+
+
+@attrs.frozen
+class Either:
+    """Disjoint alternatives: a record matches exactly one of them, or none. Each
+    alternative is a list of parameters that Kinto ANDs (one request each)."""
+
+    alternatives: tuple[tuple[Param, ...], ...]
 
 
 def _no_null(t: Target) -> list[Param]:
@@ -120,7 +132,7 @@ def guard_params(target: Target, guards: tuple[str, ...]) -> list[Param]:
 # --- the None-aware lookups (isnull, exists, null) ---------------------------------
 
 
-def _isnull(t: Target, flag: bool) -> list[Param]:
+def _isnull(t: Target, flag: bool) -> list[Param] | Either:
     if not flag:  # a value: neither null nor missing
         return list(dict.fromkeys(_no_null(t) + _no_missing(t)))
     if t.choices is not None and all(
@@ -129,11 +141,10 @@ def _isnull(t: Target, flag: bool) -> list[Param]:
         return [(f"exclude_{t.path}", ",".join(_scalar(c) for c in t.choices))]
     if t.required_key is not None:  # an object without its required key is no object
         return [(f"has_{t.path}.{t.required_key}", "false")]
-    raise UnsupportedQuery(
-        f"{t.path}__isnull=True: Kinto cannot match a null and a missing {t.path} in one "
-        f"query ({t.kind} values); query {t.path.replace('.', '__')}__null=True (stored as "
-        f"null) and {t.path.replace('.', '__')}__exists=False (absent) separately"
-    )
+    # Kinto cannot say "null or missing" in one querystring for these kinds (only
+    # not_/exclude_ keep both, and each removes finitely many values): two disjoint
+    # queries, stored as null (f=null) and absent (as exists=False)
+    return Either((tuple(_null(t, True)), tuple(_only_missing(t))))
 
 
 def _exists(t: Target, flag: bool) -> list[Param]:
@@ -223,7 +234,7 @@ class Lookup:
     guards: tuple[str, ...] = ()
     negation_guards: tuple[str, ...] = ()
     #: isnull / exists / null: (target, flag) -> params; exclude() flips the flag
-    flag: Callable[[Target, bool], list[Param]] | None = None
+    flag: Callable[[Target, bool], list[Param] | Either] | None = None
     #: a like lookup: the field must hold text
     text: bool = False
     #: the Django name says case-sensitive, which Kinto's like_ is not

@@ -1,7 +1,8 @@
 """Lazy, immutable query sets and their pure compiler.
 
-A :class:`QuerySet` only holds a :class:`QuerySpec`. :func:`compile_query` turns a
-spec into the ``(method, path, params)`` of a Kinto request without any I/O;
+A :class:`QuerySet` only holds a :class:`QuerySpec`. :func:`compile_queries` turns a
+spec into the ``(method, path, params)`` of its Kinto requests without any I/O (one,
+or one per branch of a union, see ``QuerySpec.branches``);
 evaluation goes through the client's operations. Each evaluating method builds an
 action (``_*_op``) that its sync form and its ``a``-prefixed twin (``count`` /
 ``acount``) run through ``kintorm.orm.drive``.
@@ -34,7 +35,13 @@ from kintorm.client.protocol import (
     encode_json,
     quote_etag,
 )
-from kintorm.orm._requests import batch_op, count_op, each_item, records_stream
+from kintorm.orm._requests import (
+    batch_op,
+    count_op,
+    each_item,
+    merged_records_stream,
+    records_stream,
+)
 from kintorm.orm.bulk import BulkResult, Outcome
 from kintorm.orm.convert import converter, unstructure_value
 from kintorm.orm.drive import (
@@ -54,7 +61,10 @@ from kintorm.orm.exceptions import (
     UnsupportedQuery,
 )
 from kintorm.orm.lookup_compile import (
+    Branches,
     check_fields,
+    combine_branches,
+    compile_filter,
     compile_lookups,
     merge_filters,
     resolve_field,
@@ -79,6 +89,7 @@ __all__ = [
     "QuerySet",
     "QuerySpec",
     "compile_lookups",
+    "compile_queries",
     "compile_query",
     "resolve_field",
 ]
@@ -92,12 +103,21 @@ OnInvalid = Literal["raise", "skip"] | Callable[[InvalidRecord], object]
 #: how many ids go in one in_id filter (URLs stay short)
 IN_BULK_CHUNK = 100
 
+#: the orders in which the results of a union's queries can be merged exactly:
+#: last_modified is unique in a collection, and Kinto sorts by it the same way on
+#: every backend (other fields tie, and PostgreSQL orders strings by its collation)
+UNION_SORTS = frozenset({(), ("last_modified",), ("-last_modified",)})
+
 
 @attrs.frozen
 class QuerySpec:
     """Everything a query set says, as plain values (compiled querystring filters)."""
 
     filters: Params = ()
+    #: a union of disjoint queries: a record matches ``filters`` and exactly one
+    #: branch (``()``: no union). ``isnull=True`` on a str, number or list field is
+    #: ``f=null`` or ``f`` missing, which Kinto cannot say in one querystring.
+    branches: Branches = ()
     sort: tuple[str, ...] = ()
     fields: tuple[str, ...] | None = None
     since: int | None = None
@@ -135,8 +155,14 @@ def compile_query(
 
     GET carries filters, ``_since``/``_before``, ``_sort``, ``_fields`` and ``_limit``
     (the slice's stop: offsets are skipped client-side); HEAD (count) and DELETE
-    only the filters and ``_since``/``_before``.
+    only the filters and ``_since``/``_before``. A union (``spec.branches``) is
+    several requests: UnsupportedQuery here, see :func:`compile_queries`.
     """
+    if spec.branches:
+        raise UnsupportedQuery(
+            f"this query is a union of {len(spec.branches)} Kinto queries (null or "
+            "missing): compile it with compile_queries() / QuerySet.compile_all()"
+        )
     params = list(spec.filters)
     if spec.since is not None:
         params.append(("_since", str(spec.since)))
@@ -153,6 +179,37 @@ def compile_query(
         if limit is not None:
             params.append(("_limit", str(limit)))
     return CompiledRequest(method, path, tuple(params))
+
+
+def compile_queries(
+    spec: QuerySpec, path: str, method: str = "GET", *, page_size: int | None = None
+) -> tuple[CompiledRequest, ...]:
+    """Every request of ``spec``: one, or one per branch of a union (its parameters
+    added to the filters). Pure. The branches are disjoint, so their counts add up and
+    their listings merge without duplicates."""
+    if not spec.branches:
+        return (compile_query(spec, path, method, page_size=page_size),)
+    return tuple(
+        compile_query(
+            attrs.evolve(spec, filters=merge_filters(spec.filters, branch), branches=()),
+            path,
+            method,
+            page_size=page_size,
+        )
+        for branch in spec.branches
+    )
+
+
+def _check_union_order(spec: QuerySpec) -> None:
+    if spec.branches and spec.sort not in UNION_SORTS:
+        raise UnsupportedQuery(
+            f"order_by({', '.join(map(repr, spec.sort))}) on a query sent as "
+            f"{len(spec.branches)} Kinto queries (isnull=True on a field Kinto cannot ask "
+            "'null or missing' of in one query): their results can only be merged in "
+            "Kinto's exact order by last_modified, unique in a collection; use the default "
+            "order or order_by('last_modified') / order_by('-last_modified'), or ask "
+            "f__null=True and f__exists=False apart"
+        )
 
 
 # --- results -----------------------------------------------------------------------
@@ -199,26 +256,35 @@ class QuerySet(Generic[M]):
         """The same query on another client (server, user or bucket)."""
         return QuerySet(self.model, self.spec, client)
 
-    def _add_filters(self, params: list[tuple[str, str]]) -> QuerySet[M]:
-        return self._clone(filters=merge_filters(self.spec.filters, params))
+    def _add_filters(self, compiled: tuple[list[tuple[str, str]], Branches]) -> QuerySet[M]:
+        params, branches = compiled
+        filters = merge_filters(self.spec.filters, params)
+        union = combine_branches(self.spec.branches, branches)
+        for branch in union:
+            merge_filters(filters, branch)  # a contradiction raises now, not when sent
+        spec = attrs.evolve(self.spec, filters=filters, branches=union)
+        _check_union_order(spec)
+        return QuerySet(self.model, spec, self._client)
 
     def filter(self, **lookups: Any) -> QuerySet[M]:
         """Records matching every lookup (``done=False``, ``n__gt=3``, ``a__b__in=[...]``)."""
         self._not_sliced("filter")
-        return self._add_filters(compile_lookups(self.model, lookups))
+        return self._add_filters(compile_filter(self.model, lookups))
 
     def exclude(self, **lookups: Any) -> QuerySet[M]:
         """Records not matching the lookup (one per call: Kinto has no OR)."""
         self._not_sliced("filter")
-        return self._add_filters(compile_lookups(self.model, lookups, negate=True))
+        return self._add_filters(compile_filter(self.model, lookups, negate=True))
 
     def order_by(self, *fields: str) -> QuerySet[M]:
-        """``_sort``; ``-field`` descends. Kinto always appends ``-last_modified``."""
+        """``_sort``; ``-field`` descends. Kinto always appends ``-last_modified``.
+        A union (``isnull=True`` sent as two queries) takes only ``last_modified``."""
         self._not_sliced("reorder")
         checked = tuple(
             ("-" if f.startswith("-") else "") + resolve_field(self.model, f.lstrip("-"))[0]
             for f in fields
         )
+        _check_union_order(attrs.evolve(self.spec, sort=checked))
         return self._clone(sort=checked)
 
     def only(self, *fields: str) -> QuerySet[M]:
@@ -287,22 +353,32 @@ class QuerySet(Generic[M]):
 
     def compile(self, method: str = "GET", *, page_size: int | None = None) -> CompiledRequest:
         """The request this query set sends (no I/O). Without a client, a model with no
-        bucket of its own is shown in the ``default`` bucket."""
+        bucket of its own is shown in the ``default`` bucket. A union of queries
+        (``isnull=True`` on a str, number or list field) raises UnsupportedQuery: see
+        :meth:`compile_all`."""
+        return compile_query(self.spec, self._compile_path(), method, page_size=page_size)
+
+    def compile_all(
+        self, method: str = "GET", *, page_size: int | None = None
+    ) -> tuple[CompiledRequest, ...]:
+        """Every request this query set sends (no I/O): one, or one per branch of a
+        union, whose results are added up (count) or merged (listings)."""
+        return compile_queries(self.spec, self._compile_path(), method, page_size=page_size)
+
+    def _compile_path(self) -> str:
         client = self._client or self.model._meta.client
         if client is None and self.model._meta.bucket is None:
             from kintorm.orm import connection
 
             client = connection._default
         if client is None and self.model._meta.bucket is None:
-            path = endpoint("records", bucket="default", collection=self.model._meta.collection)
-        else:
-            path = self._path(client)
-        return compile_query(self.spec, path, method, page_size=page_size)
+            return endpoint("records", bucket="default", collection=self.model._meta.collection)
+        return self._path(client)
 
     def __repr__(self) -> str:
         try:
-            request = self.compile().request()
-            return f"<QuerySet {self.model.__name__} GET {request.path_url}>"
+            urls = " + ".join(c.request().path_url for c in self.compile_all())
+            return f"<QuerySet {self.model.__name__} GET {urls}>"
         except Exception:
             return f"<QuerySet {self.model.__name__}>"
 
@@ -341,8 +417,13 @@ class QuerySet(Generic[M]):
             action(exc)
 
     def _raw_stream(self, client: BaseClient, page_size: int | None = None) -> Stream:
-        compiled = compile_query(self.spec, self._path(client), "GET", page_size=page_size)
-        return records_stream(client, compiled.request(), self.spec.start, self.spec.stop)
+        compiled = compile_queries(self.spec, self._path(client), "GET", page_size=page_size)
+        spec = self.spec
+        if len(compiled) == 1:
+            return records_stream(client, compiled[0].request(), spec.start, spec.stop)
+        descending = spec.sort != ("last_modified",)  # Kinto's default: -last_modified
+        requests = [c.request() for c in compiled]
+        return merged_records_stream(client, requests, descending, spec.start, spec.stop)
 
     def _fetch_op(self, client: BaseClient) -> Op[list[M]]:
         raw = yield from collect(self._raw_stream(client))
@@ -387,7 +468,9 @@ class QuerySet(Generic[M]):
         return each_item(pages, lambda page: self._instances(page, client))
 
     def iterator(self, page_size: int | None = None) -> Iterator[M]:
-        """Stream the records page by page (``_limit=page_size``), caching nothing."""
+        """Stream the records page by page (``_limit=page_size``), caching nothing.
+        A union of queries (``isnull=True`` on a str, number or list field) fetches
+        every branch (page by page) before the first record, to merge them in order."""
         client = self._resolve_client()
         stream = self._instance_stream(client, page_size)
         return stream_sync(client, stream, "iterator()", "'async for x in qs.aiterator()'")
@@ -401,15 +484,16 @@ class QuerySet(Generic[M]):
     def _count_op(self, client: BaseClient) -> Op[int]:
         if self._cache is not None:
             return len(self._cache)
-        compiled = compile_query(self.spec, self._path(client), "HEAD")
-        total = yield from count_op(client, compiled.path, compiled.params)
+        total = 0
+        for compiled in compile_queries(self.spec, self._path(client), "HEAD"):
+            total += yield from count_op(client, compiled.path, compiled.params)
         if self.spec.stop is not None:
             total = min(total, self.spec.stop)
         return max(0, total - self.spec.start)
 
     def count(self) -> int:
         """The number of matching records, from a HEAD request (``Total-Objects``);
-        no record is downloaded."""
+        no record is downloaded. A union of queries adds up one HEAD per branch."""
         return self._sync("count", self._count_op)
 
     def _exists_op(self, client: BaseClient) -> Op[bool]:
@@ -435,7 +519,7 @@ class QuerySet(Generic[M]):
     def _direct_id(self) -> str | None:
         """The id when this query set is exactly ``id=<x>`` (a single-object GET)."""
         spec = self.spec
-        if len(spec.filters) != 1 or spec.fields is not None or spec.sliced:
+        if len(spec.filters) != 1 or spec.branches or spec.fields is not None or spec.sliced:
             return None
         if spec.since is not None or spec.before is not None:
             return None
@@ -594,15 +678,16 @@ class QuerySet(Generic[M]):
 
     def _delete_op(self, client: BaseClient) -> Op[BulkResult[M]]:
         bucket, collection = location(self.model, client)
-        compiled = compile_query(self.spec, self._path(client), "DELETE")
-        tombstones = yield from BaseClient.delete_records.op(
-            client, bucket=bucket, collection=collection, **_any(dict(compiled.params))
-        )
+        tombstones: list[dict[str, Any]] = []
+        for compiled in compile_queries(self.spec, self._path(client), "DELETE"):  # disjoint
+            tombstones += yield from BaseClient.delete_records.op(
+                client, bucket=bucket, collection=collection, **_any(dict(compiled.params))
+            )
         return BulkResult(tuple(Outcome(t.get("id"), True) for t in tombstones))
 
     def delete(self) -> BulkResult[M]:
-        """Delete every matching record with one filtered DELETE (Kinto pages it);
-        the result lists the deleted ids."""
+        """Delete every matching record with one filtered DELETE (Kinto pages it), one
+        per branch of a union of queries; the result lists the deleted ids."""
         self._not_sliced("delete")
         return self._sync("delete", self._delete_op)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 
@@ -235,7 +236,7 @@ def test_unknown_fields_raise(call: object) -> None:
         lambda: Blog.objects.filter(title__icontains="a*b"),  # * cannot be escaped
         lambda: Blog.objects.filter(title__icontains="a\x00"),
         lambda: Blog.objects.filter(rating__icontains="1"),  # not a text field
-        lambda: Blog.objects.filter(title__isnull=True),  # null or missing: an OR
+        lambda: Blog.objects.filter(title__isnull=True).order_by("title"),  # see below
         lambda: Blog.objects.filter(rating__gt=None),
         lambda: Blog.objects.filter(title__in=["a", None]),
         lambda: Item.objects.filter(author__exists=True).filter(meta__x__gt=1),  # two has_
@@ -274,3 +275,142 @@ def test_list_fields_are_guarded_by_contains_nothing() -> None:
     )
     assert Item.objects.filter(tags__exists=True).compile().params == (("lt_tags", "{}"),)
     assert Item.objects.filter(tags__exists=False).compile().params == (("gt_tags", "{}"),)
+
+
+def branches(qs: object, method: str = "GET") -> list[list[tuple[str, str]]]:
+    """The params of each request of a query set (one per branch of a union)."""
+    compiled = qs.compile_all(method)  # type: ignore[attr-defined]
+    assert all(c.path == compiled[0].path and c.method == method for c in compiled)
+    return [list(c.params) for c in compiled]
+
+
+@pytest.mark.parametrize(
+    ("qs", "expected"),
+    [
+        # null or missing, on a kind where Kinto has no one filter for both: two queries
+        (
+            lambda: Blog.objects.filter(title__isnull=True),
+            [[("title", "null")], [("gt_title", "0")]],
+        ),
+        (lambda: Blog.objects.filter(title=None), [[("title", "null")], [("gt_title", "0")]]),
+        (lambda: Blog.objects.filter(title__eq=None), [[("title", "null")], [("gt_title", "0")]]),
+        (
+            lambda: Blog.objects.exclude(rating__isnull=False),
+            [[("rating", "null")], [("gt_rating", "false")]],
+        ),
+        (
+            lambda: Blog.objects.exclude(rating__ne=None),
+            [[("rating", "null")], [("gt_rating", "false")]],
+        ),
+        (
+            lambda: Item.objects.filter(tags__isnull=True),  # lists: missing is above {}
+            [[("tags", "null")], [("gt_tags", "{}")]],
+        ),
+        (
+            lambda: Item.objects.filter(meta__x__isnull=True),  # open type: has_
+            [[("meta.x", "null")], [("has_meta.x", "false")]],
+        ),
+        (
+            lambda: Blog.objects.filter(author__email__isnull=True),
+            [[("author.email", "null")], [("gt_author.email", "0")]],
+        ),
+        # the query's other filters go into every branch, in Kinto's order
+        (
+            lambda: Item.objects.filter(n__gt=1, due=None).filter(title__icontains="a"),
+            [
+                [
+                    ("lt_n", "false"),
+                    ("gt_n", "1"),
+                    ("gt_title", "null"),
+                    ("lt_title", "0"),
+                    ("due", "null"),  # the branch after the filters, like_ last
+                    ("like_title", '"*a*"'),
+                ],
+                [
+                    ("lt_n", "false"),
+                    ("gt_n", "1"),
+                    ("gt_title", "null"),
+                    ("lt_title", "0"),
+                    ("gt_due", "0"),  # the branch after the filters, like_ last
+                    ("like_title", '"*a*"'),
+                ],
+            ],
+        ),
+        (
+            lambda: Item.objects.filter(meta__x__isnull=True, n=2),  # has_ first
+            [[("n", "2"), ("meta.x", "null")], [("has_meta.x", "false"), ("n", "2")]],
+        ),
+        # two unions: the four combinations (disjoint as each pair is)
+        (
+            lambda: Blog.objects.filter(title=None).filter(rating=None),
+            [
+                [("title", "null"), ("rating", "null")],
+                [("title", "null"), ("gt_rating", "false")],
+                [("gt_title", "0"), ("rating", "null")],
+                [("gt_title", "0"), ("gt_rating", "false")],
+            ],
+        ),
+        # bool, enum, Literal and attrs objects stay one query
+        (lambda: Item.objects.filter(done=None), [[("exclude_done", "true,false")]]),
+        (lambda: Blog.objects.filter(author=None), [[("has_author.name", "false")]]),
+    ],
+)
+def test_isnull_as_a_union_of_two_queries(qs: Any, expected: list[list[tuple[str, str]]]) -> None:
+    assert branches(qs()) == expected
+
+
+def test_union_requests_per_method() -> None:
+    qs = Blog.objects.filter(title=None, rating__gt=1).order_by("-last_modified").only("title")
+    guards = [("lt_rating", "false"), ("gt_rating", "1")]
+    listing = [("_sort", "-last_modified"), ("_fields", "title"), ("_limit", "3")]
+    assert branches(qs[1:3]) == [
+        [*guards, ("title", "null"), *listing],  # each branch limited to the slice's stop
+        [*guards, ("gt_title", "0"), *listing],
+    ]
+    assert branches(qs.since(4), "HEAD") == [
+        [*guards, ("title", "null"), ("_since", "4")],
+        [*guards, ("gt_title", "0"), ("_since", "4")],
+    ]
+    assert branches(qs, "DELETE") == [[*guards, ("title", "null")], [*guards, ("gt_title", "0")]]
+    assert qs.spec.filters == tuple(guards)
+    assert qs.spec.branches == ((("title", "null"),), (("gt_title", "0"),))
+    assert "title=null" in repr(qs) and "gt_title=0" in repr(qs)
+    with pytest.raises(UnsupportedQuery, match="compile_all"):
+        qs.compile()  # one request cannot say it
+    assert Blog.objects.filter(title="a").compile_all() == (
+        Blog.objects.filter(title="a").compile(),
+    )
+
+
+@pytest.mark.parametrize("order", ["title", "-rating", "id", "last_modified,title"])
+def test_union_refuses_an_order_it_cannot_merge(order: str) -> None:
+    fields = order.split(",")
+    with pytest.raises(UnsupportedQuery, match="last_modified, unique in a collection"):
+        Blog.objects.filter(title=None).order_by(*fields)
+    with pytest.raises(UnsupportedQuery, match="merged"):
+        Blog.objects.order_by(*fields).filter(title=None)  # either way round
+    with pytest.raises(UnsupportedQuery, match="merged"):
+        Blog.objects.order_by(*fields).exclude(title__isnull=False)
+
+
+@pytest.mark.parametrize("order", [(), ("last_modified",), ("-last_modified",)])
+def test_union_takes_last_modified_orders(order: tuple[str, ...]) -> None:
+    qs = Blog.objects.filter(title=None).order_by(*order)
+    assert len(qs.compile_all()) == 2
+
+
+def test_union_contradiction_raises_when_built() -> None:
+    """has_ asked both ways in one branch: refused by filter(), before any request."""
+    with pytest.raises(UnsupportedQuery, match="contradicts"):
+        Item.objects.filter(meta__x__exists=True).filter(meta__x__isnull=True)
+
+
+def test_compile_lookups_alone_refuses_a_union() -> None:
+    from kintorm.orm.lookup_compile import compile_filter, compile_lookups
+
+    with pytest.raises(UnsupportedQuery, match="2 Kinto queries"):
+        compile_lookups(Blog, {"title": None})
+    assert compile_filter(Blog, {"title": None, "rating": 2}) == (
+        [("rating", "2")],
+        ((("title", "null"),), (("gt_title", "0"),)),
+    )

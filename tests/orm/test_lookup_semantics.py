@@ -5,6 +5,9 @@ KINTORM_BACKEND=postgresql).
 The reference is the model's view: null and missing both load as None; a lookup
 comparing to a value never matches None, nor does its exclude(); ``isnull`` asks
 for None; ``exists`` and ``null`` ask how the field is stored (absent / JSON null).
+``isnull=True`` on a number, string or list field is two Kinto queries (null, and
+missing) whose results are merged: it is checked for order, slices, ``first()``
+and ``exists()`` too.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Row(Record, collection="items"):
     b: bool | None = None
     t: list[str] | None = None
     who: Who | None = None
+    m: dict[str, Any] | None = None  # open type: missing is has_m.k=false
 
 
 def _optional(draw: Any, doc: dict[str, Any], key: str, values: st.SearchStrategy[Any]) -> None:
@@ -135,9 +139,9 @@ FIELDS: dict[str, tuple[tuple[str, ...], st.SearchStrategy[Any]]] = {
     "who.name": (("exact", "ne", "gte", "icontains", "istartswith"), TEXT),
     "who.email": (("exact", "ne", "lt", "iendswith", "like"), TEXT),
 }
-#: isnull=True is one query only where the field's values are few (b) or an object
-#: with a required key (who); elsewhere it is refused (null or missing is an OR)
-ISNULL_TRUE = ("b", "who")
+#: isnull=True is one query where the field's values are few (b) or an object with a
+#: required key (who); elsewhere it is a union of two (f=null, and f missing)
+ONE_QUERY_ISNULL = ("b", "who")
 FLAGS = ("isnull", "exists", "null")
 #: every example is a round of requests to the server: a failure is reported as found
 #: (its message names the lookup and the parameters sent) rather than shrunk for minutes
@@ -147,8 +151,6 @@ NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 def _unsupported(path: str, op: str, operand: Any, negate: bool) -> bool:
     if negate and op not in NEGATABLE:
         return True  # Kinto has no NOT LIKE
-    if op == "isnull" and (operand != negate) and path not in ISNULL_TRUE:
-        return True
     # like_ ignores case: a case-sensitive match of a letter cannot be asked
     return op in CASE_SENSITIVE and any(c.lower() != c.upper() for c in operand)
 
@@ -186,6 +188,19 @@ def _load(client: Client, docs: list[dict[str, Any]]) -> dict[str, dict[str, Any
     return by_id
 
 
+def _newest_first(client: Client) -> list[str]:
+    """Every id in Kinto's default order (-last_modified), as the server lists it."""
+    return [r["id"] for r in client.get_records()]
+
+
+def _is_union(path: str, op: str, operand: Any, negate: bool) -> bool:
+    return op == "isnull" and operand != negate and path not in ONE_QUERY_ISNULL
+
+
+def _sent(qs: Any) -> list[Any]:
+    return [c.params for c in qs.compile_all()]
+
+
 @settings(
     max_examples=6,
     deadline=None,
@@ -197,6 +212,7 @@ def test_every_lookup_and_its_exclude_match_the_reference(
     client: Client, docs: list[dict[str, Any]], data: st.DataObject
 ) -> None:
     by_id = _load(client, docs)
+    order = _newest_first(client)
     for path, op, operand, negate in _cases(data.draw, docs):
         what = f"{'exclude' if negate else 'filter'}({path}__{op}={operand!r})"
         if _unsupported(path, op, operand, negate):
@@ -204,9 +220,20 @@ def test_every_lookup_and_its_exclude_match_the_reference(
                 _query(path, op, operand, negate)  # raised before any request
             continue
         qs = _query(path, op, operand, negate)
-        expected = sorted(i for i, d in by_id.items() if reference(d, path, op, operand, negate))
-        assert sorted(r.id for r in qs) == expected, (what, qs.compile().params)
+        expected = [i for i in order if reference(by_id[i], path, op, operand, negate)]
+        assert [r.id for r in qs] == expected, (what, _sent(qs))  # in Kinto's order
         assert qs.count() == len(expected), what  # HEAD: the same filters
+        if _is_union(path, op, operand, negate):
+            assert len(_sent(qs)) == 2, what
+            assert qs.exists() == bool(expected), what
+            assert [r.id for r in qs[:2]] == expected[:2], what
+            assert [r.id for r in qs[1:3]] == expected[1:3], what
+            first = qs.first()
+            assert (first.id if first else None) == (expected[0] if expected else None), what
+            oldest = qs.order_by("last_modified")
+            assert [r.id for r in oldest] == expected[::-1], what
+            assert [r.id for r in oldest[:3]] == expected[::-1][:3], what
+            assert qs[1:].count() == max(0, len(expected) - 1), what
 
 
 @settings(
@@ -230,6 +257,125 @@ def test_filtered_delete_and_update_touch_exactly_the_matches(
     deleted = qs.delete()  # one filtered DELETE
     assert set(deleted.ids) == expected
     assert {r["id"] for r in client.get_records()} == set(by_id) - expected
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    phases=NO_SHRINK,
+)
+@given(
+    docs=st.lists(documents(), min_size=4, max_size=12),
+    path=st.sampled_from(("n", "s", "t", "who.name", "who.email")),
+    form=st.sampled_from(("isnull", "none", "exclude")),
+    extra=st.booleans(),
+)
+def test_isnull_unions_delete_and_update_exactly_the_matches(
+    client: Client, docs: list[dict[str, Any]], path: str, form: str, extra: bool
+) -> None:
+    """isnull=True as two queries: update() lists both, delete() sends both DELETEs."""
+    key = path.replace(".", "__")
+    qs = {
+        "isnull": lambda: Row.objects.filter(**{f"{key}__isnull": True}),
+        "none": lambda: Row.objects.filter(**{key: None}),
+        "exclude": lambda: Row.objects.exclude(**{f"{key}__isnull": False}),
+    }[form]()
+    if extra:  # a filter on another field goes into both queries
+        qs = qs.exclude(b=True)
+    assert len(qs.compile_all()) == 2
+
+    def matches(doc: dict[str, Any]) -> bool:
+        return reference(doc, path, "isnull", True, False) and (
+            not extra or reference(doc, "b", "exact", True, True)
+        )
+
+    by_id = _load(client, docs)
+    expected = {i for i, d in by_id.items() if matches(d)}
+    updated = qs.update(b=False)
+    assert {o.id for o in updated.outcomes} == expected
+    assert {r["id"] for r in client.get_records() if r.get("b") is False} >= expected
+    _load(client, docs)
+    deleted = qs.delete()
+    assert sorted(deleted.ids) == sorted(expected)  # each once: the queries are disjoint
+    assert {r["id"] for r in client.get_records()} == set(by_id) - expected
+
+
+def test_isnull_union_on_both_drivers(orm: Any) -> None:
+    """Every evaluation of a union, sync and async (the same actions)."""
+    docs = [{"n": 1}, {"n": None}, {}, {"n": 2, "s": "x"}, {"s": "y"}, {"n": None, "s": "z"}]
+    by_id = _load(orm.raw, docs)
+    newest = [i for i in _newest_first(orm.raw) if by_id[i].get("n") is None]
+    assert newest == ["r05", "r04", "r02", "r01"]
+    qs = Row.objects.filter(n=None)
+    assert [r.id for r in orm(qs)] == newest
+    assert orm(qs).count() == 4
+    assert orm(qs).exists()
+    assert orm(qs.filter(s="q")).exists() is False
+    both = qs.filter(s=None)  # two unions: four queries
+    assert len(both.compile_all()) == 4
+    assert [r.id for r in orm(both)] == ["r02", "r01"]
+    assert orm(both).count() == 2
+    assert orm(qs).first().id == "r05"
+    assert [r.id for r in orm(qs.order_by("last_modified"))[1:3]] == ["r02", "r04"]
+    assert [r.id for r in orm(qs).iterator(page_size=1)] == newest
+    assert orm(qs).values_list("id", flat=True) == newest
+    assert orm(qs.filter(s__isnull=False)).values("s") == [{"s": "z"}, {"s": "y"}]
+    assert orm(qs).get(s="y").id == "r04"
+    with pytest.raises(Row.MultipleObjectsReturned):
+        orm(qs).get()
+    assert set(orm(qs).in_bulk(["r00", "r01", "r04"])) == {"r01", "r04"}
+    assert [c.id for c in orm(qs).changes(since=0)] == newest[::-1]  # oldest first
+    assert orm(qs)[1:].count() == 3
+    assert {o.id for o in orm(qs.filter(s__isnull=True)).update(b=True).outcomes} == {
+        "r01",
+        "r02",
+    }
+    assert sorted(orm(qs.filter(b__isnull=True)).delete().ids) == ["r04", "r05"]
+    assert sorted(r["id"] for r in orm.raw.get_records()) == ["r00", "r01", "r02", "r03"]
+
+
+def test_isnull_union_requests(orm: Any) -> None:
+    """One request per query of the union, on either driver; the listing ones are
+    limited to the slice's stop."""
+    from .conftest import Counter
+
+    _load(orm.raw, [{"n": None}, {}, {"n": 1}, {"n": None}])
+    http = Counter(orm.client)
+    qs = Row.objects.filter(n__isnull=True)
+    assert orm(qs).count() == 3
+    assert http.methods == ["HEAD", "HEAD"]
+    http.reset()
+    assert orm(qs).first().id == "r03"
+    assert http.methods == ["GET", "GET"]
+    assert all("_limit=1" in url for _, url, _ in http.requests)
+    http.reset()
+    assert sorted(orm(qs).delete().ids) == ["r00", "r01", "r03"]
+    assert http.methods == ["DELETE", "DELETE"]
+
+
+def test_isnull_union_on_an_open_field(orm: Any) -> None:
+    docs = [{"m": {"k": 1}}, {"m": {"k": None}}, {"m": {}}, {"m": None}, {}, {"m": {"k": "x"}}]
+    by_id = _load(orm.raw, docs)
+    expected = [i for i in _newest_first(orm.raw) if (by_id[i].get("m") or {}).get("k") is None]
+    assert sorted(expected) == ["r01", "r02", "r03", "r04"]
+    qs = Row.objects.filter(m__k__isnull=True)
+    assert [r.id for r in orm(qs)] == expected
+    assert orm(qs).count() == 4
+    assert [r.id for r in orm(Row.objects.exclude(m__k__isnull=False))] == expected
+
+
+def test_isnull_unions_page_on_both_drivers(paged: Any) -> None:
+    """Both branches follow Next-Page (pages of 3) before they are merged."""
+    docs = [{"n": None} if i % 3 == 0 else {"n": i} if i % 3 == 1 else {} for i in range(14)]
+    by_id = _load(paged.raw, docs)
+    newest = [i for i in _newest_first(paged.raw) if by_id[i].get("n") is None]
+    assert len(newest) == 9
+    qs = Row.objects.filter(n__isnull=True)
+    assert [r.id for r in paged(qs)] == newest
+    assert [r.id for r in paged(qs)[2:7]] == newest[2:7]
+    assert [r.id for r in paged(qs).iterator(page_size=2)] == newest
+    assert paged(qs).count() == 9
 
 
 def test_several_guarded_fields_in_one_query(orm: Any) -> None:
