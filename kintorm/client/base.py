@@ -23,7 +23,6 @@ from kintorm.client.exceptions import KintoException
 from kintorm.client.operation import Stream, operation, stream
 from kintorm.client.patch import PatchType
 from kintorm.client.protocol import (
-    Emit,
     File,
     Headers,
     Op,
@@ -32,6 +31,7 @@ from kintorm.client.protocol import (
     encode_json,
     encode_params,
     paginate,
+    relay,
     unquote_etag,
 )
 from kintorm.client.resources import JSONDict, Verbs, read_options
@@ -74,13 +74,7 @@ class Page(list[Any]):
 
 def _as_pages(pages: Stream) -> Stream:
     """``pages`` with each emitted list turned into a :class:`Page`."""
-    outcome: Any = None
-    while True:
-        try:
-            effect = pages.send(outcome)
-        except StopIteration:
-            return
-        outcome = yield Emit(Page(effect.value)) if isinstance(effect, Emit) else effect
+    return relay(pages, lambda page: ([Page(page)], False))
 
 
 def _split_userinfo(server_url: str, auth: Any) -> tuple[str, Any]:

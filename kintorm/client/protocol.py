@@ -21,7 +21,7 @@ import logging
 import re
 import time
 import warnings
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -528,6 +528,30 @@ def collect(stream: Generator[Effect, Any, None]) -> Op[list[Any]]:
             outcome = None
         else:
             outcome = yield effect
+
+
+def relay(
+    stream: Generator[Effect, Any, None],
+    on_page: Callable[[list[Any]], tuple[Iterable[Any], bool]],
+) -> Generator[Effect, Any, None]:
+    """Forward the effects of a page stream; emit each value ``on_page`` makes of a
+    page, and stop the stream early when ``on_page`` says it is done."""
+    outcome: Any = None
+    while True:
+        try:
+            effect = stream.send(outcome)
+        except StopIteration:
+            return
+        if not isinstance(effect, Emit):
+            outcome = yield effect
+            continue
+        outcome = None
+        values, done = on_page(effect.value)
+        for value in values:
+            yield Emit(value)
+        if done:
+            stream.close()
+            return
 
 
 def paginate(

@@ -22,7 +22,7 @@ from kintorm.client.exceptions import (
     MalformedResponse,
 )
 from kintorm.client.operation import Stream
-from kintorm.client.protocol import Emit, Op, Request, collect, paginate, quote_etag
+from kintorm.client.protocol import Emit, Op, Request, collect, paginate, quote_etag, relay
 from kintorm.client.resources import JSONDict
 from kintorm.orm.bulk import NotSent
 from kintorm.orm.drive import CONCURRENCY, Action, Fanout
@@ -74,27 +74,6 @@ def get_if_modified_op(client: BaseClient, path: str, etag: Any) -> Op[JSONDict 
 BULK_RESENDS = 10
 
 
-def _relay(pages: Stream, on_page: Callable[[list[Any]], tuple[Iterable[Any], bool]]) -> Stream:
-    """Forward the effects of ``pages``; emit each value ``on_page`` makes of a page,
-    and stop early when it says the stream is done."""
-    outcome: Any = None
-    while True:
-        try:
-            effect = pages.send(outcome)
-        except StopIteration:
-            return
-        if not isinstance(effect, Emit):
-            outcome = yield effect
-            continue
-        outcome = None
-        values, done = on_page(effect.value)
-        for value in values:
-            yield Emit(value)
-        if done:
-            pages.close()
-            return
-
-
 def records_stream(
     client: BaseClient, request: Request, start: int = 0, stop: int | None = None
 ) -> Stream:
@@ -110,7 +89,7 @@ def records_stream(
         seen += len(page)
         return [page[skip:]], stop is not None and seen >= stop
 
-    return _relay(_listing(client, request), window)
+    return relay(_listing(client, request), window)
 
 
 def merged_records_stream(
@@ -156,7 +135,7 @@ def _collection_error(exc: KintoException) -> KintoException:
 
 def each_item(pages: Stream, convert: Callable[[list[Any]], Iterable[Any]]) -> Stream:
     """Emit, one by one, the items ``convert`` makes of each page that ``pages`` emits."""
-    return _relay(pages, lambda page: (convert(page), False))
+    return relay(pages, lambda page: (convert(page), False))
 
 
 @attrs.frozen
