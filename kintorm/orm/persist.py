@@ -32,6 +32,7 @@ from kintorm.orm.state import (
     data_fields,
     normalize_permissions,
     state,
+    unset_deferred,
 )
 from kintorm.orm.tracking import PatchMode, changed_keys, diff_documents
 
@@ -86,7 +87,7 @@ def document(obj: Record, *, checked: bool = True) -> JSONDict:
     ``checked=False`` skips the checks, for values just read from the server."""
     data: JSONDict = dict(state(obj).extras)
     for field in data_fields(type(obj)):
-        value = getattr(obj, field.name)
+        value = getattr(obj, field.name, DEFERRED)  # unset: not loaded by only()
         if value is DEFERRED:
             continue
         if checked:
@@ -176,6 +177,8 @@ def load_reference(
         last_modified=data.get("last_modified"),
         permissions=permissions or {},
     )
+    if partial:
+        unset_deferred(obj)
     st = state(obj)
     st.extras = {
         k: v for k, v in data.items() if k not in names and k not in ("id", "last_modified")
@@ -370,7 +373,7 @@ def refresh_op(obj: Record, client: BaseClient) -> Op[None]:
     model = type(obj)
     bucket, collection = location(model, client)
     st = state(obj)
-    complete = all(getattr(obj, f.name) is not DEFERRED for f in data_fields(model))
+    complete = all(getattr(obj, f.name, DEFERRED) is not DEFERRED for f in data_fields(model))
     etag = obj.last_modified if st.snapshot is not None and complete else None
     path = endpoint("record", bucket=bucket, collection=collection, id=obj.id)
     try:
