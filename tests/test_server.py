@@ -6,9 +6,11 @@ HTTP goes through the stdlib helper in kintorm.server, never through the client.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 import pathlib
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -504,3 +506,90 @@ def test_cpu_ticks_of_a_process_group_are_read() -> None:
     own = ticks(os.getpgid(0))
     assert own is not None and own >= 0
     assert ticks(2**22 + 12345) == 0  # no such group
+
+
+# -- docs/deployment.md: "With your own Kinto" ----------------------------------------
+
+
+def _own_kinto_section() -> tuple[str, list[str]]:
+    text = (ROOT / "docs" / "deployment.md").read_text()
+    section = text.split("## With your own Kinto", 1)[1].split("\n## ", 1)[0]
+    (ini,) = re.findall(r"^```ini\n(.*?)^```", section, re.DOTALL | re.MULTILINE)
+    (sh,) = re.findall(r"^```sh\n(.*?)^```", section, re.DOTALL | re.MULTILINE)
+    commands = [line.split("#", 1)[0].strip() for line in sh.splitlines()]
+    return ini, [c for c in commands if c and not c.startswith("pip ")]
+
+
+def _ini_settings(ini: str) -> dict[str, str]:
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(ini)
+    return {k: " ".join(v.split()) for k, v in parser["app:main"].items()}
+
+
+def test_the_documented_configuration_is_the_one_kintoserver_writes(
+    tmp_path: pathlib.Path,
+) -> None:
+    documented = _ini_settings(_own_kinto_section()[0])
+    server = KintoServer(storage_url="postgresql://postgres@127.0.0.1:5432/kinto")
+    server._tmpdir = tmp_path  # _settings() writes nothing without attachments
+    server.attachments = False
+    written = {k: " ".join(v.split()) for k, v in server._settings().items()}
+    assert documented.pop("use") == "egg:kinto"
+    assert documented.pop("kinto.userid_hmac_secret") == "change-me"  # random per server
+    includes = documented.pop("kinto.includes").split()
+    assert set(includes) <= set(written["kinto.includes"].split())
+    assert documented == {k: written[k] for k in documented}
+
+
+@pytest.mark.postgresql
+def test_the_documented_own_kinto_starts_and_accepts_the_documented_login(
+    tmp_path: pathlib.Path,
+) -> None:
+    url, reason = postgresql_status(OWN_PG_DBNAME)
+    if url is None:
+        pytest.skip(reason)
+    ini, commands = _own_kinto_section()
+    (tmp_path / "kinto.ini").write_text(
+        ini.replace("postgresql://postgres@127.0.0.1:5432/kinto", url)
+    )
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    address = f"127.0.0.1:{port.getsockname()[1]}"
+    port.close()
+    kinto = [sys.executable, "-c", "import sys; from kinto.__main__ import main; sys.exit(main())"]
+    programs = {"kinto": kinto, "gunicorn": [sys.executable, "-m", "gunicorn"]}
+    *setup, serve = [shlex.split(c.replace("127.0.0.1:8888", address)) for c in commands]
+    assert [c[:2] for c in setup] == [["kinto", "migrate"], ["kinto", "create-user"]]
+    env = {k: v for k, v in _child_env().items() if not k.startswith("KINTO_")}
+    for argv in setup:
+        subprocess.run(
+            programs[argv[0]] + argv[1:], cwd=tmp_path, env=env, check=True, capture_output=True
+        )
+    assert serve[0] == "gunicorn"
+    with (tmp_path / "log").open("wb") as log:
+        proc = subprocess.Popen(
+            programs["gunicorn"] + serve[1:],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        api = f"http://{address}/v1"
+        while True:  # until it answers (pytest-timeout bounds a server that never does)
+            assert proc.poll() is None, (tmp_path / "log").read_text()
+            with contextlib.suppress(OSError):
+                if http_json("GET", f"{api}/__heartbeat__", timeout=5)[0] == 200:
+                    break
+            time.sleep(0.2)
+        # the docs' login: KINTO_AUTH=admin:s3cret
+        body = http_json("GET", f"{api}/", auth=("admin", "s3cret"))[1]
+        assert body["user"]["id"] == "account:admin"
+        bucket = f"own-{uuid.uuid4().hex[:8]}"
+        assert http_json("PUT", f"{api}/buckets/{bucket}", {}, auth=("admin", "s3cret"))[0] == 201
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
