@@ -88,17 +88,19 @@ _POSTGRESQL_BACKENDS = {
     "kinto.permission_backend": "kinto.core.permission.postgresql",
     "kinto.cache_backend": "kinto.core.cache.postgresql",
 }
-# Connections per process. Storage and permissions share one pool (a request keeps its
-# connection until it ends: one per thread, and two for the heartbeat's checks), the
-# cache another (it gives its connection back after each call). No overflow: a busy
-# process waits for a pooled connection instead of opening more, so a server holds at
-# most workers x 8 connections. Kinto's default (25 + 10 overflow per pool, per process)
-# let a few test servers exhaust PostgreSQL's max_connections (100): every request
-# then answered 503 "too many clients already".
+# Connections per process: (kept open when idle, opened at most beyond those). Storage
+# and permissions share one pool (a request keeps its connection until it ends: one per
+# thread, two more for the heartbeat's checks), the cache another (it gives its
+# connection back after each call). Kinto's default, 25 kept + 10 per pool and per
+# process, let the idle servers of a test session hold every connection they ever
+# opened (35 for one 4-worker server after 16 parallel requests, 12 with these) until
+# PostgreSQL's max_connections (100) was reached: requests then got 503 ("too many
+# clients already").
+_POOLS = {"storage": (2, _THREADS), "permission": (2, _THREADS), "cache": (1, _THREADS - 1)}
 _POSTGRESQL_POOLS = {
     f"kinto.{name}_{key}": str(value)
-    for name, size in (("storage", _THREADS + 2), ("permission", _THREADS + 2), ("cache", 2))
-    for key, value in (("pool_size", size), ("max_overflow", 0))
+    for name, (kept, extra) in _POOLS.items()
+    for key, value in (("pool_size", kept), ("max_overflow", extra))
 }
 _MEMORY_BACKENDS = {
     "kinto.storage_backend": "kinto.core.storage.memory",
