@@ -52,8 +52,8 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--password",
         default=os.environ.get(PASSWORD_ENV) or None,
-        help=f"password of the admin account (default: ${PASSWORD_ENV}, else a random one, "
-        "printed)",
+        help=f"password of the admin account (default: ${PASSWORD_ENV}, which other users "
+        "cannot see in ps; else a random one, printed)",
     )
     parser.add_argument(
         "--timeout",
@@ -98,9 +98,9 @@ def _ready_lines(server: KintoServer, given_password: bool) -> list[str]:
     user, password = server.admin_auth
     auth = f"{user}:{password}"
     if given_password:
-        return [
-            f"admin account: {user}, with the password you gave",
-            f"export KINTO_URL={shlex.quote(server.url)} KINTO_AUTH={user}:<your password>",
+        return [  # the password is the user's own: not echoed
+            f"admin account: {user}, with the password you gave (KINTO_AUTH={user}:...)",
+            f"export KINTO_URL={shlex.quote(server.url)}",
         ]
     return [
         f"admin credentials: {auth}",
