@@ -1,39 +1,58 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+# What each target installs: the demo and the server need the runtime and the
+# `server` extra (Kinto, gunicorn); lint, typecheck, test and bench the `dev` extra.
+SERVER_STAMP := $(VENV)/.installed-server
+DEV_STAMP := $(VENV)/.installed-dev
+# `make serve` uses the admin password of the docs' examples (KINTO_AUTH=admin:s3cret)
+SERVE_ARGS ?= --password s3cret
 
 .PHONY: install test lint typecheck demo serve bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	touch $(STAMP)
+$(PY):
+	@echo "==> creating the virtualenv $(VENV)"
+	python3 -m venv $(VENV)
 
-install: $(STAMP)
+$(SERVER_STAMP): pyproject.toml | $(PY)
+	@echo "==> installing kintorm and its server extra (Kinto, gunicorn) into $(VENV)"
+	$(PIP) -e '.[server]'
+	touch $@
 
-lint: $(STAMP)
+$(DEV_STAMP): pyproject.toml | $(PY)
+	@echo "==> installing kintorm and its dev extra (server, pytest, mypy, ruff, ...) into $(VENV)"
+	$(PIP) -e '.[dev]'
+	touch $@ $(SERVER_STAMP)
+
+install: $(DEV_STAMP)
+
+lint: $(DEV_STAMP)
+	@echo "==> ruff"
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
+	@echo "==> mypy --strict"
 	$(VENV)/bin/mypy --strict kintorm
 
 # The whole suite on the memory backend, then the integration and mapper suites again
 # on Kinto with PostgreSQL and 4 workers (they skip, saying why, without PostgreSQL),
 # with the full-size worker-crash test (5,000 records; 1,000 in the first pass).
 test: lint typecheck
+	@echo "==> pytest (memory backend)"
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@echo "==> pytest tests/integration tests/orm and the 5,000-record crash test (PostgreSQL, 4 workers)"
 	KINTORM_BACKEND=postgresql $(VENV)/bin/pytest tests/integration tests/orm \
 		tests/reliability/test_bulk_crash.py $(PYTEST_ARGS)
 
-demo: $(STAMP)
+demo: $(SERVER_STAMP)
+	@echo "==> the demo"
 	$(PY) -m kintorm.demo
 
-serve: $(STAMP)
-	$(VENV)/bin/kintorm serve
+serve: $(SERVER_STAMP)
+	$(VENV)/bin/kintorm serve $(SERVE_ARGS)
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) -m bench
 
 clean:

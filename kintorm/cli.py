@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import signal
 import sys
 import time
@@ -19,6 +20,8 @@ from typing import Any, NamedTuple
 from kintorm.server import KintoServer, ServerError
 
 DEFAULT_PORT = 8888
+#: the admin password of ``kintorm serve`` when --password is not given
+PASSWORD_ENV = "KINTORM_ADMIN_PASSWORD"  # noqa: S105 (a variable name)
 
 
 class Command(NamedTuple):
@@ -39,9 +42,25 @@ def _setting(text: str) -> tuple[str, str]:
 
 
 def _configure_serve(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default %(default)s; 0.0.0.0 for every interface)",
+    )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="0 picks a free port (default %(default)s)"
+    )
+    parser.add_argument(
+        "--password",
+        default=os.environ.get(PASSWORD_ENV) or None,
+        help=f"password of the admin account (default: ${PASSWORD_ENV}, which other users "
+        "cannot see in ps; else a random one, printed)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds start-up may go without progress before giving up (default %(default)s)",
     )
     parser.add_argument(
         "--storage-url",
@@ -71,6 +90,25 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _Stop
 
 
+def _progress(line: str) -> None:
+    print(f"kintorm serve: {line}", file=sys.stderr, flush=True)
+
+
+def _ready_lines(server: KintoServer, given_password: bool) -> list[str]:
+    """What a user pastes into another shell to use the server."""
+    user, password = server.admin_auth
+    auth = f"{user}:{password}"
+    if given_password:
+        return [  # the password is the user's own: not echoed
+            f"admin account: {user}, with the password you gave (KINTO_AUTH={user}:...)",
+            f"export KINTO_URL={shlex.quote(server.url)}",
+        ]
+    return [
+        f"admin credentials: {auth}",
+        f"export KINTO_URL={shlex.quote(server.url)} KINTO_AUTH={shlex.quote(auth)}",
+    ]
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         server = KintoServer(
@@ -80,6 +118,9 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port or None,
             host=args.host,
             attachments=args.attachments,
+            startup_timeout=args.timeout,
+            admin_password=args.password,
+            progress=_progress,
         )
     except ValueError as e:
         print(f"kintorm serve: {e}", file=sys.stderr)
@@ -92,15 +133,14 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"kintorm serve: {e}", file=sys.stderr)
             return 1
         backend = "postgresql" if args.storage_url else "memory"
-        user, password = server.admin_auth
-        print(
+        lines = [
             f"Kinto running at {server.url} ({backend}, {args.workers} worker(s), "
-            f"pid {server.pid}, ready in {server.startup_seconds or 0:.2f}s)\n"
-            f"admin credentials: {user}:{password}\n"
-            f"log: {server.log_path}\n"
+            f"pid {server.pid}, ready in {server.startup_seconds or 0:.2f}s)",
+            *_ready_lines(server, args.password is not None),
+            f"log: {server.log_path}",
             "Press Ctrl-C to stop.",
-            flush=True,
-        )
+        ]
+        print("\n".join(lines), flush=True)
         while server.running:
             time.sleep(0.5)
         print(f"kintorm serve: Kinto exited; log tail:\n{server.log_tail()}", file=sys.stderr)
@@ -274,7 +314,7 @@ def _replicate(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from kintorm.demo import main as demo_main
 
-    return demo_main()
+    return demo_main()  # it reports a missing server extra itself
 
 
 COMMANDS: dict[str, Command] = {

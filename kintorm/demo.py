@@ -22,7 +22,7 @@ from kintorm import (
     PreconditionFailed,
     Record,
 )
-from kintorm.server import KintoServer
+from kintorm.server import KintoServer, ServerError
 
 Step = Callable[[Client], str]
 
@@ -175,9 +175,17 @@ def run(
 
 
 def main() -> int:
-    with KintoServer() as server:
+    server = KintoServer()
+    try:
+        server.start()
+    except ServerError as exc:  # e.g. no Kinto: says to pip install 'kintorm[server]'
+        print(f"kintorm demo: {exc}", file=sys.stderr)
+        return 1
+    try:
         print(f"embedded Kinto (memory backend) started at {server.url}")
         run(server.url, server.admin_auth)
+    finally:
+        server.stop()
     print("server stopped; demo finished")
     return 0
 

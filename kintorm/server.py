@@ -14,6 +14,12 @@ Example::
 Memory backends are the default. With ``storage_url="postgresql://..."`` the
 storage, permission and cache backends all live in that database
 (``kinto migrate`` runs first) and ``workers > 1`` becomes possible.
+
+Start-up fails with a :class:`ServerError` that says what to do when Kinto is not
+installed (``pip install 'kintorm[server]'``), when the port is already taken,
+or when PostgreSQL refuses the connection (one line: a missing database or role).
+``startup_timeout`` counts the time the server's processes make no progress
+(use no CPU), so a loaded machine slows a start down without failing it.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -67,11 +73,34 @@ sys.exit(main(["migrate", "--ini", ini])
 _LOG_TAIL_BYTES = 4000
 _STOP_TIMEOUT = 10.0
 _HTTP_TIMEOUT = 10.0
+#: the modules a start needs, and who needs them
+_REQUIRED = (("kinto", "Kinto"), ("gunicorn", "workers > 1"), ("psycopg2", "PostgreSQL"))
+INSTALL_HINT = "pip install 'kintorm[server]'"
+#: threads per process (gunicorn --threads; waitress's default)
+_THREADS = 4
+#: a start given `startup_timeout` s without progress may take this many times as long
+_STARTUP_STRETCH = 10
+#: how often a start reports that it is still waiting, in seconds
+_PROGRESS_EVERY = 5.0
 
 _POSTGRESQL_BACKENDS = {
     "kinto.storage_backend": "kinto.core.storage.postgresql",
     "kinto.permission_backend": "kinto.core.permission.postgresql",
     "kinto.cache_backend": "kinto.core.cache.postgresql",
+}
+# Connections per process: (kept open when idle, opened at most beyond those). Storage
+# and permissions share one pool (a request keeps its connection until it ends: one per
+# thread, two more for the heartbeat's checks), the cache another (it gives its
+# connection back after each call). Kinto's default, 25 kept + 10 per pool and per
+# process, let the idle servers of a test session hold every connection they ever
+# opened (35 for one 4-worker server after 16 parallel requests, 12 with these) until
+# PostgreSQL's max_connections (100) was reached: requests then got 503 ("too many
+# clients already").
+_POOLS = {"storage": (2, _THREADS), "permission": (2, _THREADS), "cache": (1, _THREADS - 1)}
+_POSTGRESQL_POOLS = {
+    f"kinto.{name}_{key}": str(value)
+    for name, (kept, extra) in _POOLS.items()
+    for key, value in (("pool_size", kept), ("max_overflow", extra))
 }
 _MEMORY_BACKENDS = {
     "kinto.storage_backend": "kinto.core.storage.memory",
@@ -133,7 +162,16 @@ _ATTACHMENTS_MODULE = "_kintorm_attachments_static"
 
 
 class ServerError(RuntimeError):
-    """The Kinto subprocess failed to start (the message ends with its log)."""
+    """The Kinto subprocess failed to start (the message says why, or ends with its log)."""
+
+
+def missing_server_extra(workers: int = 1, postgresql: bool = False) -> str | None:
+    """The message for a start that lacks the ``server`` extra, None when all is there."""
+    needed = {"Kinto": True, "workers > 1": workers > 1, "PostgreSQL": postgresql}
+    for module, purpose in _REQUIRED:
+        if needed[purpose] and importlib.util.find_spec(module) is None:
+            return f"{purpose} needs the {module!r} module, which is not installed: {INSTALL_HINT}"
+    return None
 
 
 class KintoServer:
@@ -150,9 +188,17 @@ class KintoServer:
         attachments: bool | None = None,
         startup_timeout: float = 30.0,
         server_options: Mapping[str, str] | None = None,
+        admin_password: str | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         """``settings`` go to Kinto (``[app:main]``); ``server_options`` to waitress
-        (``[server:main]``, one process only), e.g. ``max_request_body_size``."""
+        (``[server:main]``, one process only), e.g. ``max_request_body_size``.
+
+        ``startup_timeout``: seconds the start may go without progress (its processes
+        using no CPU) before it fails; a start that keeps working gets up to ten times
+        as long. ``admin_password``: the ``admin`` account's (random by default).
+        ``progress`` receives a line when a phase begins and every few seconds of waiting.
+        """
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         if workers > 1 and not storage_url:
@@ -160,6 +206,10 @@ class KintoServer:
                 "workers > 1 needs storage_url: memory backends are per process, "
                 "each worker would see different data"
             )
+        if startup_timeout <= 0:
+            raise ValueError(f"startup_timeout must be > 0, got {startup_timeout}")
+        if admin_password is not None and not admin_password:
+            raise ValueError("admin_password must not be empty")
         if attachments is None:
             attachments = importlib.util.find_spec("kinto_attachment") is not None
         self.storage_url = storage_url
@@ -170,7 +220,8 @@ class KintoServer:
         self.port = port
         self.attachments = attachments
         self.startup_timeout = startup_timeout
-        self.admin_auth: tuple[str, str] = ("admin", secrets.token_urlsafe(16))
+        self.admin_auth: tuple[str, str] = ("admin", admin_password or secrets.token_urlsafe(16))
+        self.progress = progress
         self.startup_seconds: float | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmpdir: pathlib.Path | None = None
@@ -231,6 +282,16 @@ class KintoServer:
     def start(self) -> KintoServer:
         if self._proc is not None or self._external_url is not None:
             raise ServerError("server already started")
+        missing = missing_server_extra(self.workers, bool(self.storage_url))
+        if missing is not None:
+            raise ServerError(missing)
+        if self.port is not None and _port_taken(self.host, self.port):
+            raise ServerError(
+                f"port {self.port} on {self.host} is already in use (another server?): "
+                "stop it, or choose another port (0 picks a free one)"
+            )
+        if self.storage_url:
+            _check_postgresql(self.storage_url)
         began = time.monotonic()
         self._tmpdir = pathlib.Path(tempfile.mkdtemp(prefix="kintorm-server-"))
         self._log_path = self._tmpdir / "kinto.log"
@@ -241,7 +302,7 @@ class KintoServer:
             if self.storage_url:
                 self._prepare_database(ini, env)
             self._spawn(ini, env)
-            self._wait_until_ready(began)
+            self._wait_until_ready()
             if not self.storage_url:
                 self.create_account(*self.admin_auth)
         except BaseException:
@@ -312,6 +373,7 @@ class KintoServer:
         if self.storage_url:
             for key in ("storage_url", "permission_url", "cache_url"):
                 app[f"kinto.{key}"] = self.storage_url
+            app.update(_POSTGRESQL_POOLS)
         includes = list(_PLUGINS)
         if self.attachments:
             files = self._tmpdir / "attachments"
@@ -349,7 +411,11 @@ class KintoServer:
     def _child_env(self) -> dict[str, str]:
         assert self._tmpdir is not None
         # KINTO_* variables would silently override the ini: drop them.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KINTO_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("KINTO_") and k != _ADMIN_PASSWORD_ENV
+        }
         path = [str(self._tmpdir), env.get("PYTHONPATH", "")]
         env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
         env["PYTHONUNBUFFERED"] = "1"
@@ -373,29 +439,47 @@ class KintoServer:
             "--workers",
             str(self.workers),
             "--threads",
-            "4",
+            str(_THREADS),
             "--graceful-timeout",
             "5",
             "--log-level",
             "warning",
         ]
 
+    def _say(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress(line)
+
     def _prepare_database(self, ini: pathlib.Path, env: dict[str, str]) -> None:
         assert self._tmpdir is not None
         user, password = self.admin_auth
-        done = subprocess.run(
-            [sys.executable, "-c", _PREPARE_DB, str(ini), user],
-            env={**env, _ADMIN_PASSWORD_ENV: password},
-            cwd=self._tmpdir,
-            capture_output=True,
-            timeout=self.startup_timeout,
-            check=False,
-        )
+        self._say(f"migrating the schema of {_redact(self.storage_url or '')}")
         with self.log_path.open("ab") as log:
-            log.write(done.stdout + done.stderr)
-        if done.returncode != 0:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _PREPARE_DB, str(ini), user],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**env, _ADMIN_PASSWORD_ENV: password},
+                cwd=self._tmpdir,
+                start_new_session=True,
+            )
+        watch = _Watch(proc.pid, self.startup_timeout, self._say, "migrating")
+        try:
+            while True:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    code = proc.wait(timeout=0.2)
+                    break
+                if watch.expired():
+                    raise ServerError(
+                        f"`kinto migrate` made no progress for {watch.describe()}; "
+                        f"log tail:\n{self.log_tail()}"
+                    )
+        finally:
+            _terminate_group(proc)
+        if code != 0:
             raise ServerError(
-                f"`kinto migrate` or `kinto create-user` exited with {done.returncode}; "
+                f"`kinto migrate` or `kinto create-user` exited with {code}; "
                 f"log tail:\n{self.log_tail()}"
             )
 
@@ -414,9 +498,10 @@ class KintoServer:
         _LIVE.add(self)
         _install_signal_cleanup()
 
-    def _wait_until_ready(self, began: float) -> None:
+    def _wait_until_ready(self) -> None:
         assert self._proc is not None
-        deadline = began + self.startup_timeout
+        self._say(f"starting Kinto ({self.workers} process(es)) on {self.root_url}")
+        watch = _Watch(self._proc.pid, self.startup_timeout, self._say, "waiting for Kinto")
         delay = 0.02
         last = "no answer yet"
         while True:
@@ -433,9 +518,9 @@ class KintoServer:
                 if status == 200:
                     return
                 last = f"HTTP {status} {body}"
-            if time.monotonic() >= deadline:
+            if watch.expired():
                 raise ServerError(
-                    f"Kinto not ready after {self.startup_timeout:.1f}s ({last}); "
+                    f"Kinto not ready: no progress for {watch.describe()} ({last}); "
                     f"log tail:\n{self.log_tail()}"
                 )
             time.sleep(delay)
@@ -544,6 +629,71 @@ def _install_signal_cleanup() -> None:
         _signal_installed = True
 
 
+class _Watch:
+    """The start-up deadline of a process group: it moves on while the group uses CPU
+    (read from Linux's /proc; a fixed deadline elsewhere), up to a hard limit."""
+
+    def __init__(self, pgid: int, timeout: float, say: Callable[[str], None], doing: str) -> None:
+        self.pgid, self.timeout, self.say, self.doing = pgid, timeout, say, doing
+        self.began = self.checked = self.reported = time.monotonic()
+        self.deadline = self.began + timeout
+        self.limit = self.began + timeout * _STARTUP_STRETCH
+        self.ticks = _group_cpu_ticks(pgid)
+
+    def expired(self) -> bool:
+        now = time.monotonic()
+        if now - self.reported >= _PROGRESS_EVERY:
+            self.reported = now
+            self.say(f"{self.doing}... {now - self.began:.0f}s")
+        if now - self.checked >= 0.5:
+            self.checked = now
+            ticks = _group_cpu_ticks(self.pgid)
+            if ticks is not None and self.ticks is not None and ticks > self.ticks:
+                self.deadline = now + self.timeout  # working: the clock starts again
+            self.ticks = ticks
+        return now >= min(self.deadline, self.limit)
+
+    def describe(self) -> str:
+        spent = time.monotonic() - self.began
+        if spent >= self.timeout * _STARTUP_STRETCH:
+            return f"{spent:.0f}s (the limit for a start that keeps working)"
+        return f"{self.timeout:.0f}s (startup_timeout), after {spent:.0f}s"
+
+
+def _group_cpu_ticks(pgid: int) -> int | None:
+    """CPU time (clock ticks) used so far by the live processes of group ``pgid``;
+    None where /proc cannot tell."""
+    proc = pathlib.Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    total = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # after "pid (comm)": state ppid pgrp ... utime (14th field) stime (15th)
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) > 12 and fields[2] == str(pgid):
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def _port_taken(host: str, port: int) -> bool:
+    """Does something already listen on (host, port)? (A bind probe: SO_REUSEADDR as
+    servers set it, so a port in TIME_WAIT is free.)"""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def _free_port(host: str) -> int:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
@@ -611,6 +761,23 @@ def _redact(url: str) -> str:
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _check_postgresql(url: str) -> None:
+    """ServerError in one line when PostgreSQL refuses ``url`` (a missing database or
+    role, a wrong password, no server), instead of Kinto's traceback."""
+    try:
+        psycopg2: Any = importlib.import_module("psycopg2")
+    except ImportError:
+        return  # kinto migrate reports it
+    scheme, sep, rest = url.partition("://")
+    dsn = scheme.split("+", 1)[0] + sep + rest  # postgresql+psycopg2:// -> postgresql://
+    try:
+        psycopg2.connect(dsn, connect_timeout=5).close()
+    except psycopg2.Error as e:
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        reason = " ".join(" ".join(lines).split()) or type(e).__name__
+        raise ServerError(f"cannot use PostgreSQL at {_redact(url)}: {reason}") from None
 
 
 def _ensure_db_psycopg2(url: str) -> str | None:

@@ -19,7 +19,11 @@ Fixtures:
     bucket is deleted afterwards.
 ``kinto_pg_server`` (session)
     Kinto on PostgreSQL with 4 gunicorn workers, flushed at start; skipped
-    with the reason when PostgreSQL is not reachable.
+    with the reason when PostgreSQL is not reachable (with
+    ``$KINTORM_BACKEND=postgresql``, the same server as ``kinto_server``).
+
+Without Kinto installed, the server fixtures fail in one line saying
+``pip install 'kintorm[server]'``.
 
 Tests stay isolated by bucket, not by flushing: ``/__flush__`` also deletes
 the accounts of every other test.
@@ -35,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kintorm.server import KintoServer, postgresql_status
+from kintorm.server import KintoServer, missing_server_extra, postgresql_status
 
 if TYPE_CHECKING:
     from kintorm import Client
@@ -64,6 +68,14 @@ def _external_server() -> KintoServer | None:
     return server
 
 
+def _require_server_extra(workers: int = 1, postgresql: bool = False) -> None:
+    """Fail the test in one line (``pip install 'kintorm[server]'``), not with an
+    ImportError from Kinto's subprocess."""
+    missing = missing_server_extra(workers, postgresql)
+    if missing is not None:
+        pytest.fail(f"kintorm's Kinto fixtures: {missing}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def kinto_server() -> Iterator[KintoServer]:
     external = _external_server()
@@ -71,6 +83,7 @@ def kinto_server() -> Iterator[KintoServer]:
         yield external
         return
     backend = os.environ.get(BACKEND_ENV, "memory")
+    _require_server_extra(PG_WORKERS if backend == "postgresql" else 1, backend == "postgresql")
     if backend == "memory":
         with KintoServer() as server:
             yield server
@@ -118,7 +131,13 @@ def kinto_client(
 
 
 @pytest.fixture(scope="session")
-def kinto_pg_server() -> Iterator[KintoServer]:
+def kinto_pg_server(request: pytest.FixtureRequest) -> Iterator[KintoServer]:
+    if os.environ.get(BACKEND_ENV) == "postgresql" and not os.environ.get(SERVER_URL_ENV):
+        # the session server is already Kinto on PostgreSQL with 4 workers: a second
+        # one would double the start-up time and the database connections
+        yield request.getfixturevalue("kinto_server")
+        return
+    _require_server_extra(PG_WORKERS, postgresql=True)
     url, reason = postgresql_status(PG_DBNAME)
     if url is None:
         pytest.skip(reason)

@@ -6,6 +6,7 @@ from kintorm.orm.convert import converter
 from kintorm.orm.exceptions import (
     BulkError,
     ConflictError,
+    DeferredFieldError,
     DoesNotExist,
     FieldError,
     InvalidRecord,
@@ -27,6 +28,7 @@ __all__ = [
     "Change",
     "CompiledRequest",
     "ConflictError",
+    "DeferredFieldError",
     "DoesNotExist",
     "FieldError",
     "InvalidRecord",

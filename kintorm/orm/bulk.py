@@ -13,6 +13,8 @@ from kintorm.orm.exceptions import BulkError
 __all__ = ["BulkResult", "NotSent", "Outcome"]
 
 T = TypeVar("T")
+#: failures shown by BulkResult's repr
+_REPR_FAILURES = 3
 
 
 class NotSent(KintoException):
@@ -67,6 +69,18 @@ class BulkResult(Generic[T]):
 
     def __len__(self) -> int:
         return len(self.outcomes)
+
+    def __repr__(self) -> str:
+        """Counts and the first failures, not every instance (see ``outcomes``)."""
+        failed = self.failed
+        text = f"<BulkResult {len(self.outcomes)} items: {len(self.outcomes) - len(failed)} ok, "
+        text += f"{len(failed)} failed"
+        if failed:
+            shown = [f"{o.id}: {o.error}" for o in failed[:_REPR_FAILURES]]
+            text += "; " + "; ".join(shown)
+            if len(failed) > _REPR_FAILURES:
+                text += f"; ... and {len(failed) - _REPR_FAILURES} more failures"
+        return text + ">"
 
     def __iter__(self) -> Iterator[Outcome[T]]:
         return iter(self.outcomes)

@@ -5,6 +5,7 @@ The tree::
     Exception
      ├── ORMError                      anything the mapper refuses before or after a request
      │    ├── FieldError                a field name the model does not declare (typo)
+     │    │    └── DeferredFieldError   reading a field that only() did not load
      │    ├── UnsupportedQuery          a query Kinto cannot express (OR across fields, ...)
      │    ├── DoesNotExist              get() found nothing (also ``Model.DoesNotExist``)
      │    ├── MultipleObjectsReturned   get() found several
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BulkError",
     "ConflictError",
+    "DeferredFieldError",
     "DoesNotExist",
     "FieldError",
     "InvalidRecord",
@@ -49,6 +51,12 @@ class FieldError(ORMError, AttributeError):
 
     Kinto would silently match nothing, so the mapper refuses before sending anything.
     """
+
+
+class DeferredFieldError(FieldError):
+    """Reading a field that ``only()`` did not load: its value is unknown here (add it
+    to ``only()``, or ``refresh()`` the record). An AttributeError, so ``getattr(obj,
+    name, default)`` and ``hasattr`` see no value."""
 
 
 class UnsupportedQuery(ORMError):

@@ -44,6 +44,7 @@ from kintorm.orm.state import (
     json_copy,
     normalize_permissions,
     to_permissions,
+    unset_deferred,
 )
 
 if TYPE_CHECKING:
@@ -210,6 +211,7 @@ def build_loader(model: type[Record], reference: Loader, *, owned: bool = False)
         "_json_copy": json_copy,
         "_isfinite": math.isfinite,
         "_DEFERRED": DEFERRED,
+        "_unset_deferred": unset_deferred,
         "_SKIP": object(),
         "_new": object.__new__,
         "_State": _State,
@@ -319,6 +321,8 @@ def build_loader(model: type[Record], reference: Loader, *, owned: bool = False)
     items.append(f"{_STATE_KEY!r}: {state}")
     src.add(1, "obj = _new(_model)")
     src.add(1, "obj.__dict__.update({" + ", ".join(items) + "})")
+    src.add(1, "if skipped:")  # fields only() left out stay unset: reading them raises
+    src.add(2, "_unset_deferred(obj)")
     src.add(1, "return obj")
     text = "\n".join(src.lines) + "\n"
     kind = "owned " if owned else ""

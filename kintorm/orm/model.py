@@ -39,7 +39,7 @@ from kintorm.orm.persist import (
     refresh_op,
     save_op,
 )
-from kintorm.orm.state import Meta, Permissions, state, to_permissions
+from kintorm.orm.state import DEFERRED, RESERVED, Meta, Permissions, state, to_permissions
 from kintorm.orm.tracking import PatchMode
 
 if TYPE_CHECKING:
@@ -86,7 +86,8 @@ class _ModelBase:
                 setattr(cls, name, type(name, (base,), {"__qualname__": f"{qualname}.{name}"}))
         # No generated __setattr__ (on_setattr hooks): it would stop an @attrs.define on
         # top from working. Values are checked when saved, not when assigned.
-        attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)(cls)
+        # repr=False: Record.__repr__ shows a field only() did not load as <deferred>.
+        attrs.define(slots=False, on_setattr=attrs.setters.NO_OP, repr=False)(cls)
         if _ModelBase not in cls.__bases__:
             _refuse_unsupported_unions(cls)
 
@@ -126,7 +127,34 @@ def _refuse_unsupported_unions(cls: type[_ModelBase]) -> None:
 
 
 class Record(_ModelBase):
-    """Base class of models; see the module docstring."""
+    """A record of a Kinto collection, as an attrs class with typed fields.
+
+    Declare a model by subclassing, with its location in Kinto::
+
+        class Todo(Record, bucket="blog", collection="todos"):
+            title: str
+            done: bool = False
+
+    Every model also has the keyword-only fields ``id`` (``str | None``: ``None``
+    until saved, unless you give one), ``last_modified`` (the server's version,
+    used for ``If-Match``) and ``permissions`` (``{"read": [...], "write": [...]}``);
+    ``pk`` is the id typed ``str``, for code after a ``save()`` or a load.
+
+    - Queries: ``Todo.objects.filter(done=False).order_by("-last_modified")``,
+      ``Todo.objects.get(id=...)``, ``Todo.objects.create(title=...)``; the
+      manager's ``using(client)`` picks a client, else the model's (``bind()``),
+      else ``kintorm.connect()``'s.
+    - Saving: ``save()`` creates (``If-None-Match: *``) or sends only what changed
+      (``If-Match``), ``delete()``, ``refresh()``; on an AsyncClient the same with
+      ``a`` in front: ``asave()``, ``adelete()``, ``arefresh()``.
+    - Changes: ``is_dirty``, ``changed_fields``, ``diff()`` (the PATCH save() sends).
+    - Fields the server has that the model does not declare are kept in
+      ``extra_fields`` and written back; fields that ``only()`` did not load raise
+      :class:`DeferredFieldError` when read, and are never sent.
+    - Errors: ``Todo.DoesNotExist``, ``Todo.MultipleObjectsReturned``,
+      :class:`ConflictError` (412, see ``save(on_conflict="merge")``),
+      :class:`ValidationError` (a value that does not fit its type).
+    """
 
     id: str | None = attrs.field(default=None, kw_only=True)
     last_modified: int | None = attrs.field(default=None, kw_only=True)
@@ -138,6 +166,41 @@ class Record(_ModelBase):
         if name == "permissions":
             value = to_permissions(value)
         object.__setattr__(self, name, value)
+
+    if not TYPE_CHECKING:  # type checkers keep reporting unknown attributes
+
+        def __getattr__(self, name: str) -> Any:
+            # Only called for an attribute the instance does not have: a field that
+            # only() did not load (kintorm.orm.loading leaves it unset).
+            cls = type(self)
+            if name in attrs.fields_dict(cls) and name not in RESERVED:
+                raise exceptions.DeferredFieldError(
+                    f"{cls.__name__}.{name} was not loaded: the query's only() left it "
+                    f"out; add {name!r} to only(...) or call refresh() to load it"
+                )
+            raise AttributeError(f"{cls.__name__!r} object has no attribute {name!r}")
+
+    def __repr__(self) -> str:
+        parts = []
+        for field in attrs.fields(type(self)):
+            if not field.repr:
+                continue
+            value = getattr(self, field.name, DEFERRED)  # unset: not loaded by only()
+            shown = field.repr(value) if callable(field.repr) else repr(value)
+            parts.append(f"{field.name}={shown}")
+        name = type(self).__qualname__.rsplit(">.", 1)[-1]  # as attrs shows it
+        return f"{name}({', '.join(parts)})"
+
+    @property
+    def pk(self) -> str:
+        """The id, typed ``str``: set on every record that was saved, created or loaded.
+        ValueError on a new record without one (``id`` is ``str | None``)."""
+        record_id = self.id
+        if record_id is None:
+            raise ValueError(
+                f"this {type(self).__name__} has no id yet: save() it first (or give id=)"
+            )
+        return record_id
 
     objects: ClassVar[ManagerDescriptor] = ManagerDescriptor()
     DoesNotExist: ClassVar[type[exceptions.DoesNotExist]] = exceptions.DoesNotExist

@@ -35,6 +35,7 @@ from kintorm.orm.state import (
     data_fields,
     normalize_permissions,
     state,
+    unset_deferred,
 )
 from kintorm.orm.tracking import PatchMode, changed_keys, diff_documents
 
@@ -91,7 +92,7 @@ def document(obj: Record, *, checked: bool = True) -> JSONDict:
     data: JSONDict = dict(st.extras)
     with emitting(st.pins):  # nested objects' undeclared keys: kintorm.orm.nested
         for field in data_fields(type(obj)):
-            value = getattr(obj, field.name)
+            value = getattr(obj, field.name, DEFERRED)  # unset: not loaded by only()
             if value is DEFERRED:
                 continue
             if checked:
@@ -225,6 +226,8 @@ def _load_reference(
         last_modified=data.get("last_modified"),
         permissions=permissions or {},
     )
+    if partial:
+        unset_deferred(obj)
     st = state(obj)
     st.extras = {
         k: v for k, v in data.items() if k not in names and k not in ("id", "last_modified")
@@ -428,7 +431,7 @@ def refresh_op(obj: Record, client: BaseClient) -> Op[None]:
     model = type(obj)
     bucket, collection = location(model, client)
     st = state(obj)
-    complete = all(getattr(obj, f.name) is not DEFERRED for f in data_fields(model))
+    complete = all(getattr(obj, f.name, DEFERRED) is not DEFERRED for f in data_fields(model))
     etag = obj.last_modified if st.snapshot is not None and complete else None
     path = endpoint("record", bucket=bucket, collection=collection, id=obj.id)
     try:

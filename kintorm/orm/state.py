@@ -41,6 +41,14 @@ class _Deferred:
 DEFERRED: Any = _Deferred()
 
 
+def unset_deferred(obj: Any) -> None:
+    """Take the fields left DEFERRED (not loaded by ``only()``) off the instance, so
+    that reading one raises DeferredFieldError (``Record.__getattr__``)."""
+    values = obj.__dict__
+    for name in [name for name, value in values.items() if value is DEFERRED]:
+        del values[name]
+
+
 class Permissions(dict[str, list[str]]):
     """A record's permissions: ``{"read": [principals], "write": [...]}``.
 

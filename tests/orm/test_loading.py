@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kintorm import Client, Record, ValidationError
+from kintorm import Client, DeferredFieldError, Record, ValidationError
 from kintorm.orm import DEFERRED
 from kintorm.orm.convert import converter, make_converter
 from kintorm.orm.loading import build_loader, eligible, is_native
@@ -123,7 +123,7 @@ def picture(obj: Record) -> Any:
     return (
         type(obj),
         list(vars(obj)),  # the order __init__ stores them in
-        {name: exact(getattr(obj, name)) for name in names},
+        {name: exact(getattr(obj, name, DEFERRED)) for name in names},  # unset: deferred
         type(obj.permissions).__name__,
         exact(st_.snapshot),
         exact(st_.extras),
@@ -139,7 +139,7 @@ def outcome(load: Callable[[], Record]) -> Any:
         errors = getattr(exc, "errors", None)
         return ("raised", type(exc), str(exc), getattr(exc, "field", None), errors)
     st_ = state(obj)
-    shared = containers([getattr(obj, f.name) for f in attrs.fields(type(obj))])
+    shared = containers([getattr(obj, f.name, None) for f in attrs.fields(type(obj))])
     shared |= containers(st_.extras)
     assert st_.snapshot is not None
     assert not shared & containers(st_.snapshot), "the snapshot shares a list or dict"
@@ -323,7 +323,9 @@ def test_defaults_partial_extras_and_other_fields_take_the_fast_path() -> None:
     obj.extra_fields["x"].append(2)
     assert obj.changed_fields == {"x"}
     part = fast(Todo, {"id": "r1", "tags": ["a"]}, owned=True, partial=True)
-    assert part.title is DEFERRED and part.tags == ["a"]
+    assert getattr(part, "title", DEFERRED) is DEFERRED and part.tags == ["a"]
+    with pytest.raises(DeferredFieldError, match=r"Todo.title was not loaded.*only\("):
+        part.title  # noqa: B018
     assert state(part).snapshot == {"data": {"tags": ["a"]}, "permissions": {}}
 
 
@@ -481,7 +483,7 @@ def test_loaded_values_and_in_place_edits(client: Client, orm: ORM) -> None:
 def test_partial_loads_and_unknown_fields_survive_a_save(client: Client, orm: ORM) -> None:
     record_id = _put(client, title="t", tags=["a"], n=3, other="x")
     (part,) = orm(Todo.objects.only("tags")).list()
-    assert part.title is DEFERRED and part.tags == ["a"]
+    assert not hasattr(part, "title") and part.tags == ["a"]
     part.tags.append("b")
     orm(part).save()
     data = client.get_record(id=record_id)["data"]

@@ -1,0 +1,17 @@
+"""Checked by mypy --strict from tests/test_typing.py: each line marked `# E:` must be
+reported, proving that the checks of ids.py can fail."""
+
+from __future__ import annotations
+
+from kintorm import Record
+
+
+class Todo(Record, collection="todos"):
+    title: str
+
+
+def misuse(todo: Todo) -> int:
+    print(todo.titel)  # E: "Todo" has no attribute "titel"
+    todo.pk = "x"  # E: Property "pk" defined in "Record" is read-only
+    length: int = todo.id  # E: Incompatible types in assignment
+    return length

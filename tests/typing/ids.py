@@ -1,0 +1,27 @@
+"""Checked by mypy --strict from tests/test_typing.py (never imported by pytest)."""
+
+from __future__ import annotations
+
+from typing import assert_type
+
+from kintorm import Record
+
+
+class Todo(Record, collection="todos"):
+    title: str
+    done: bool = False
+
+
+def after_create() -> None:
+    todo = Todo.objects.create(title="write")
+    assert_type(todo, Todo)
+    assert_type(todo.pk, str)  # no `assert todo.id is not None` needed
+    assert_type(todo.id, str | None)
+    saved = Todo(title="x").save()
+    assert_type(saved.pk, str)
+    assert_type(Todo.objects.get(id="a").pk, str)
+
+
+async def after_acreate() -> None:
+    todo = await Todo.objects.acreate(title="write")
+    assert_type(todo.pk, str)
