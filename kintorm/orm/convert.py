@@ -63,8 +63,24 @@ def _structure_date(value: Any, _: Any) -> datetime.date:
 _SENDING: contextvars.ContextVar[bool] = contextvars.ContextVar("kintorm_sending", default=False)
 
 
+class _StoredDatetime(datetime.datetime):
+    """A datetime read from the server in another form than kintorm's (another
+    program's naive or offset value): sent back unchanged, it keeps the string it was
+    stored as, so loading and saving other fields neither refuses nor rewrites it. A
+    value derived from it (``replace()``, arithmetic) has no stored form."""
+
+    stored: str
+
+
+def _canonical(value: datetime.datetime) -> str:
+    return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+
+
 def _unstructure_datetime(value: datetime.datetime) -> str:
     """UTC with microseconds: one length and one offset, so string order is time order."""
+    stored = getattr(value, "stored", None)
+    if stored is not None:
+        return str(stored)
     if value.utcoffset() is None:
         if _SENDING.get():
             raise ValueError(
@@ -72,8 +88,7 @@ def _unstructure_datetime(value: datetime.datetime) -> str:
                 "tzinfo=datetime.timezone.utc); it is stored in UTC"
             )
         return value.isoformat()  # read so from the server: kept as it was
-    utc = value.astimezone(datetime.UTC)
-    return utc.isoformat(timespec="microseconds")
+    return _canonical(value)
 
 
 _PRIMITIVES = frozenset({str, int, float, bool, type(None)})
@@ -106,7 +121,12 @@ def _structure_datetime(value: Any, _: Any) -> datetime.datetime:
     if isinstance(value, datetime.datetime):
         return value
     if isinstance(value, str):
-        return datetime.datetime.fromisoformat(value)
+        parsed = datetime.datetime.fromisoformat(value)
+        if parsed.utcoffset() is not None and _canonical(parsed) == value:
+            return parsed
+        kept = _StoredDatetime.fromisoformat(value)
+        kept.stored = value
+        return kept
     raise TypeError(f"expected an ISO datetime string, got {type(value).__name__} {value!r}")
 
 

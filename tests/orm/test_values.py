@@ -239,6 +239,25 @@ def test_datetimes_are_stored_uniformly_and_ordered_on_the_server(client: Client
     assert again.at == AT[0] and not again.is_dirty  # the same instant, in UTC
 
 
+@pytest.mark.parametrize("text", ["2026-01-01T10:00:00", "2026-01-01T10:00:00+02:00"])
+def test_a_datetime_another_program_stored_is_kept_as_stored(
+    client: Client, orm: ORM, text: str
+) -> None:
+    """A naive or offset datetime written by another program loads, leaves the record
+    clean, and is sent back as it was stored when another field is saved."""
+    client.create_record(data={"id": "foreign", "at": text, "title": "a"})
+    value = orm(Value.objects).get(id="foreign")
+    assert value.at == datetime.datetime.fromisoformat(text) and not value.is_dirty
+    value.title = "b"
+    assert value.changed_fields == {"title"}
+    orm(value).save()
+    assert stored(client, "foreign")["at"] == text and stored(client, "foreign")["title"] == "b"
+    if value.at is not None and value.at.utcoffset() is None:  # a naive value changed: refused
+        value.at = value.at + datetime.timedelta(hours=1)
+        with pytest.raises(ValidationError, match="naive datetime"):
+            orm(value).save()
+
+
 # --- unions of JSON primitives ----------------------------------------------------------
 
 
