@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from kintorm.server import KintoServer, ServerError
 
@@ -177,7 +178,8 @@ def _configure_replicate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--origin-auth",
         type=cli_utils.parse_auth,
-        help="origin credentials, as --auth (default: --auth)",
+        help="origin credentials, as --auth (default: --auth when the origin is the same "
+        "server; none for another server)",
     )
     parser.add_argument("--origin-bucket", help="origin bucket (default: --bucket)")
     parser.add_argument("--origin-collection", help="origin collection (default: --collection)")
@@ -242,6 +244,19 @@ def _resume_hint(progress: Any) -> str:
     return f"resume with --since {progress.timestamp}"
 
 
+def _origin_of(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _same_origin_auth(args: argparse.Namespace, auth: Any) -> Any:
+    """The destination's credentials for the origin only when both are one server:
+    credentials never go to another origin (give --origin-auth for it)."""
+    if args.origin is None or _origin_of(args.origin) == _origin_of(args.server):
+        return auth
+    return None
+
+
 def _replicate(args: argparse.Namespace) -> int:
     from kintorm import cli_utils
     from kintorm.client import Client, KintoException
@@ -274,7 +289,9 @@ def _replicate(args: argparse.Namespace) -> int:
         )
         origin = Client(
             server_url=args.origin or args.server,
-            auth=args.origin_auth if args.origin_auth is not None else auth,
+            auth=args.origin_auth
+            if args.origin_auth is not None
+            else _same_origin_auth(args, auth),
             bucket=bucket,
             collection=collection,
             retry=args.retry,

@@ -751,6 +751,17 @@ def _split_db(url: str) -> tuple[str, str]:
     return urllib.parse.urlunsplit(parts._replace(path="/postgres")), dbname
 
 
+def _scrub(text: str, url: str) -> str:
+    """``text`` (a driver's error message) without the password of ``url``, as given
+    or percent-decoded."""
+    password = urllib.parse.urlsplit(url).password
+    if not password:
+        return text
+    for secret in {password, urllib.parse.unquote(password)}:
+        text = text.replace(secret, "***")
+    return text
+
+
 def _redact(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     if parts.password is None:
@@ -777,7 +788,9 @@ def _check_postgresql(url: str) -> None:
     except psycopg2.Error as e:
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
         reason = " ".join(" ".join(lines).split()) or type(e).__name__
-        raise ServerError(f"cannot use PostgreSQL at {_redact(url)}: {reason}") from None
+        raise ServerError(
+            f"cannot use PostgreSQL at {_redact(url)}: {_scrub(reason, url)}"
+        ) from None
 
 
 def _ensure_db_psycopg2(url: str) -> str | None:
@@ -789,7 +802,7 @@ def _ensure_db_psycopg2(url: str) -> str | None:
     try:
         conn = psycopg2.connect(admin_url, connect_timeout=3)
     except psycopg2.Error as e:
-        return str(e).strip() or type(e).__name__
+        return _scrub(str(e).strip(), url) or type(e).__name__
     try:
         conn.autocommit = True  # CREATE DATABASE refuses to run in a transaction
         with conn.cursor() as cur:
@@ -798,7 +811,7 @@ def _ensure_db_psycopg2(url: str) -> str | None:
                 with contextlib.suppress(psycopg2.errors.DuplicateDatabase):
                     cur.execute(f"CREATE DATABASE {_quote_ident(dbname)}")
     except psycopg2.Error as e:
-        return str(e).strip() or type(e).__name__
+        return _scrub(str(e).strip(), url) or type(e).__name__
     finally:
         conn.close()
     return None

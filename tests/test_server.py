@@ -596,3 +596,11 @@ def test_the_documented_own_kinto_starts_and_accepts_the_documented_login(
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_a_postgresql_error_never_shows_the_password() -> None:
+    """libpq quotes a malformed password in its message; the one-line error does not."""
+    with pytest.raises(ServerError) as info:
+        KintoServer(storage_url="postgresql://kinto:s3cr%zzet@127.0.0.1:5432/x").start()
+    message = str(info.value)
+    assert message.startswith("cannot use PostgreSQL at ") and "s3cr" not in message

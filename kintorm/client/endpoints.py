@@ -89,5 +89,5 @@ class Endpoints:
         self._root = root
 
     def get(self, endpoint: str, **kwargs: str | int | None) -> str:
-        ids = {name: value for name, value in kwargs.items() if value}
+        ids = {name: value for name, value in kwargs.items() if value is not None}
         return self._root + _path_of(endpoint, **ids)

@@ -93,3 +93,13 @@ def test_integer_ids_are_their_decimal_string() -> None:
     )
     with pytest.raises(ValueError, match="invalid record id"):
         CLIENT.get_endpoint("record", bucket="b", collection="c", id=-1)  # type: ignore[arg-type]
+
+
+def test_endpoints_take_integer_ids_zero_included() -> None:
+    """kinto-http's Endpoints().get(...): an integer id is its decimal string, 0 too."""
+    from kintorm import Endpoints
+
+    assert Endpoints().get("record", bucket="b", collection="c", id=0) == (
+        "/buckets/b/collections/c/records/0"
+    )
+    assert Endpoints("/v1").get("bucket", bucket=7) == "/v1/buckets/7"

@@ -157,3 +157,32 @@ def test_a_stopped_copy_prints_the_since_that_resumes_it(
     out, err = capsys.readouterr()
     assert out == ""
     assert err == f"kintorm replicate: {said}\n"
+
+
+@pytest.mark.parametrize(
+    ("origin", "sent"),
+    [
+        ("http://127.0.0.1:8888/v1", True),  # the same server: its credentials go with it
+        ("http://127.0.0.2:8888/v1", False),  # another host
+        ("http://127.0.0.1:9999/v1", False),  # another port is another origin
+        ("https://127.0.0.1:8888/v1", False),  # another scheme too
+    ],
+)
+def test_the_destinations_credentials_never_go_to_another_origin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], origin: str, sent: bool
+) -> None:
+    made: list[dict[str, Any]] = []
+
+    def client(**kwargs: Any) -> Client:
+        made.append(kwargs)
+        if len(made) == 2:  # both clients seen: stop before any request
+            raise ValueError("stopped by the test")
+        return Client(**kwargs)
+
+    monkeypatch.setattr("kintorm.client.Client", client)  # imported when the command runs
+    destination_flags = ["-s", "http://127.0.0.1:8888/v1", "-a", "dest:secret"]
+    code = main(["replicate", *destination_flags, "-o", origin, "-b", "b", "-c", "c"])
+    assert code == 2 and "stopped by the test" in capsys.readouterr().err
+    destination, origin_kwargs = made
+    assert destination["auth"] == ("dest", "secret")
+    assert origin_kwargs["auth"] == (("dest", "secret") if sent else None)
