@@ -159,7 +159,8 @@ class BaseClient(Review, Verbs):
             self._session: Session = _share._session
             self._credentials: Credentials = _share._credentials
             self._verify: bool | str = _share._verify
-            self._custom_session = self._custom_session or _share._custom_session
+            # a session the user gave, set or patched on the parent serves its clones too
+            self._custom_session = self._custom_session or _share._router()
             same_library = _share._library == self._library
             self._transport: Any = (
                 _share._transport if same_library else self._make_transport(self._verify)

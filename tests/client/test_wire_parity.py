@@ -336,6 +336,15 @@ def test_patching_session_request_routes_the_client_through_it(wire: Wire) -> No
     assert wire.calls == []
 
 
+def test_a_patched_session_serves_the_clients_clones(wire: Wire) -> None:
+    """kinto-http's tests patch client.session.request, then work through clones."""
+    client = wire.client(bucket="b", collection="c")
+    with mock.patch.object(client.session, "request", return_value=({"data": []}, {})) as fake:
+        assert wire.run(lambda c: c.get_records(), client.clone(collection="d")) == []
+    assert fake.call_args.args[:2] == ("get", "/buckets/b/collections/d/records")
+    assert wire.calls == []
+
+
 async def _await(value: Any) -> Any:
     return await value
 
