@@ -48,14 +48,17 @@ MERGE_ATTEMPTS = 30
 _MISSING = object()
 #: the pause before attempt k is up to min(2**k, _PAUSE_SPAN) times the last attempt
 _PAUSE_SPAN = 8.0
+#: and never more than this many seconds, so 30 attempts on a slow server stay bounded
+MAX_PAUSE = 2.0
 
 
 def _pause(attempt: int, spent: float = 0.01) -> Sleep:
     """A random wait between attempts, so racing writers spread out: up to 2**attempt
     (at most 8) times ``spent``, how long the failed attempt took. The pause scales
     with the server's speed: fixed milliseconds are nothing to a loaded machine,
-    whose racing writers then retry in lock-step."""
-    return Sleep(random.uniform(0.0, min(2.0**attempt, _PAUSE_SPAN) * max(spent, 0.005)))
+    whose racing writers then retry in lock-step. Never more than MAX_PAUSE."""
+    span = min(2.0**attempt, _PAUSE_SPAN) * max(spent, 0.005)
+    return Sleep(random.uniform(0.0, min(span, MAX_PAUSE)))
 
 
 def _load_op(model: type[M], client: BaseClient, record_id: str) -> Op[tuple[M, JSONDict]]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kintorm.orm.conflicts import MERGE_ATTEMPTS, _pause
+from kintorm.orm.conflicts import MAX_PAUSE, MERGE_ATTEMPTS, _pause
 
 
 @given(attempt=st.integers(0, MERGE_ATTEMPTS), spent=st.floats(0.0, 30.0))
 def test_a_pause_is_at_most_a_few_times_the_failed_attempt(attempt: int, spent: float) -> None:
     seconds = _pause(attempt, spent).seconds
     assert 0.0 <= seconds <= min(2.0**attempt, 8.0) * max(spent, 0.005)
+    assert seconds <= MAX_PAUSE  # 30 attempts on a slow server: a minute at most
 
 
 def test_pauses_grow_with_a_slow_server() -> None:
