@@ -347,7 +347,8 @@ class Session:
         """
         parts = urlsplit(url)
         if self.any_origin and (parts.scheme, parts.netloc) != self.origin:
-            return parts._replace(query="").geturl(), tuple(parse_qsl(parts.query))
+            params = tuple(parse_qsl(parts.query, keep_blank_values=True))
+            return parts._replace(query="").geturl(), params
         if (parts.scheme, parts.netloc) != self.origin:
             raise KintoException(
                 f"refusing to follow a link to another origin ({parts.scheme}://{parts.netloc}); "
