@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # `make serve` uses the admin password of the docs' examples (KINTO_AUTH=admin:s3cret)
 SERVE_ARGS ?= --password s3cret
 
-.PHONY: install test lint typecheck demo serve bench clean
+.PHONY: install test lint typecheck docs dist demo serve bench clean
 
 $(PY):
 	@echo "==> creating the virtualenv $(VENV)"
@@ -38,7 +38,19 @@ typecheck: $(DEV_STAMP)
 # The whole suite on the memory backend, then the integration and mapper suites again
 # on Kinto with PostgreSQL and 4 workers (they skip, saying why, without PostgreSQL),
 # with the full-size worker-crash test (5,000 records; 1,000 in the first pass).
-test: lint typecheck
+# The documentation site (MkDocs, API reference by mkdocstrings) into site/, strict:
+# a broken link, a missing reference or any warning fails the build.
+docs: $(DEV_STAMP)
+	@echo "==> mkdocs build --strict (site/)"
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+# The sdist and the wheel into dist/ (tests/test_release.py builds and installs its own).
+dist: $(DEV_STAMP)
+	@echo "==> python -m build (dist/)"
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+
+test: lint typecheck docs
 	@echo "==> pytest (memory backend)"
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	@echo "==> pytest tests/integration tests/orm and the 5,000-record crash test (PostgreSQL, 4 workers)"
@@ -56,4 +68,4 @@ bench: $(DEV_STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site dist

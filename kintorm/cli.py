@@ -18,6 +18,7 @@ from types import FrameType
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from kintorm._version import __version__
 from kintorm.server import KintoServer, ServerError
 
 DEFAULT_PORT = 8888
@@ -345,6 +346,7 @@ COMMANDS: dict[str, Command] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kintorm", description="kintorm command line")
+    parser.add_argument("--version", action="version", version=f"kintorm {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in COMMANDS.items():
         sub = subparsers.add_parser(name, help=command.help, description=command.help)
