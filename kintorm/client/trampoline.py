@@ -17,7 +17,7 @@ operation itself rather than the world:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any, TypeVar
 
 import attrs
@@ -107,11 +107,11 @@ class _Done:
 
 
 async def _asteps(
-    perform: AsyncPerform, gen: Generator[Any, Any, Any], root: AsyncPerform
-) -> AsyncIterator[Any]:
-    """Run ``gen``: yield each :class:`Emit`, then its value as ``_Done``. The
-    operations of a fan-out are performed with ``root`` (not ``perform``, which may
-    be a gate's watcher of this operation alone)."""
+    perform: AsyncPerform, gen: Generator[Any, Any, Any], root: AsyncPerform, stream: bool
+) -> AsyncGenerator[Any, None]:
+    """Run ``gen``: a ``stream`` yields what it emits; an operation yields its value
+    once, as ``_Done``. The operations of a fan-out are performed with ``root`` (not
+    ``perform``, which may be a gate's watcher of this operation alone)."""
     outcome: Any = None
     error: BaseException | None = None
     try:
@@ -119,11 +119,14 @@ async def _asteps(
             try:
                 effect = gen.send(outcome) if error is None else gen.throw(error)
             except StopIteration as stop:
-                yield _Done(stop.value)
+                if not stream:
+                    yield _Done(stop.value)
                 return
             error = outcome = None
             if isinstance(effect, Emit):
-                yield effect
+                if not stream:
+                    raise TypeError(_EMITTED_BY_OPERATION)
+                yield effect.value
             elif isinstance(effect, Fanout):
                 try:
                     outcome = await _fan_out(root, effect)
@@ -132,7 +135,8 @@ async def _asteps(
             else:
                 outcome = await perform(effect)
                 if outcome is HALT:
-                    yield _Done(None)
+                    if not stream:
+                        yield _Done(None)
                     return
     finally:
         gen.close()
@@ -140,26 +144,17 @@ async def _asteps(
 
 async def run_async(perform: AsyncPerform, op: Op[T], root: AsyncPerform | None = None) -> T:
     """Await the operation ``op`` to its value, performing its effects with ``perform``."""
-    steps = _asteps(perform, op, root or perform)
+    steps = _asteps(perform, op, root or perform, stream=False)
     try:
-        async for step in steps:  # pragma: no branch
-            if isinstance(step, _Done):
-                return step.value  # type: ignore[no-any-return]
-            raise TypeError(_EMITTED_BY_OPERATION)
+        done: _Done = await anext(steps)
     finally:
-        await steps.aclose()  # type: ignore[attr-defined]
-    raise AssertionError("unreachable")  # pragma: no cover
+        await steps.aclose()
+    return done.value  # type: ignore[no-any-return]
 
 
-async def stream_async(perform: AsyncPerform, stream: Stream) -> AsyncIterator[Any]:
+def stream_async(perform: AsyncPerform, stream: Stream) -> AsyncIterator[Any]:
     """An async iterator of what the page stream ``stream`` emits."""
-    steps = _asteps(perform, stream, perform)
-    try:
-        async for step in steps:
-            if isinstance(step, Emit):
-                yield step.value
-    finally:
-        await steps.aclose()  # type: ignore[attr-defined]
+    return _asteps(perform, stream, perform, stream=True)
 
 
 async def _fan_out(perform: AsyncPerform, fanout: Fanout) -> list[Any]:
