@@ -38,6 +38,8 @@ class Attachments(Verbs):
         permissions: Permissions | None = None,
         mimetype: str | None = None,
     ) -> Op[JSONDict]:
+        """Upload ``filepath`` as the record's attachment (multipart ``POST .../attachment``),
+        the file read by the driver."""
         path = self._path("record", id=id, bucket=bucket, collection=collection) + "/attachment"
         filename = filename or os.path.basename(filepath)
         mimetype = mimetype or mimetypes.guess_type(str(filepath))[0]
@@ -56,6 +58,7 @@ class Attachments(Verbs):
     def remove_attachment(
         self, /, id: str, bucket: str | None = None, collection: str | None = None
     ) -> Op[JSONDict | None]:
+        """Remove the record's attachment; the server's answer, or ``None`` for a 204."""
         path = self._path("record", id=id, bucket=bucket, collection=collection) + "/attachment"
         response = yield from self._send(Request("DELETE", path))
         return response.json() if response.content else None

@@ -131,12 +131,15 @@ def encode_param(key: str, value: Any) -> str:
 
 
 def encode_params(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The query of ``params`` (:func:`encode_param` each), ``None`` values left out."""
     return tuple((k, encode_param(k, v)) for k, v in params.items() if v is not None)
 
 
 def quote_etag(value: Any) -> str:
+    """``value`` between double quotes, as ``If-Match``/``If-None-Match`` take it."""
     return '"{}"'.format(str(value).strip('"'))
 
 
 def unquote_etag(value: str | None) -> str | None:
+    """An ``ETag`` header's value without its double quotes."""
     return None if value is None else value.strip('"')

@@ -30,6 +30,7 @@ class History(Verbs):
         if_match: Any = None,
         **kwargs: Any,
     ) -> Op[list[JSONDict]]:
+        """Delete the bucket's history entries matching the filters in ``kwargs``."""
         path = endpoint("history", bucket=given(bucket, self.bucket_name))
         return self._delete_all(path, safe, if_match, kwargs)
 

@@ -75,6 +75,7 @@ class Request:
         return f"{self.path}?{urlencode(self.params)}" if self.params else self.path
 
     def json(self) -> Any:
+        """The decoded JSON body, or None without a body."""
         return None if self.body is None else json.loads(self.body)
 
 
@@ -100,6 +101,7 @@ class Response:
 
     @property
     def text(self) -> str:
+        """The body as text (undecodable bytes replaced)."""
         return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
@@ -118,4 +120,5 @@ class Response:
 
 
 def preview(text: str) -> str:
+    """``text`` cut to BODY_PREVIEW_CHARS, for messages."""
     return text if len(text) <= BODY_PREVIEW_CHARS else text[:BODY_PREVIEW_CHARS] + "..."

@@ -85,6 +85,8 @@ class Records(Verbs):
         bucket: str | None = None,
         **kwargs: Any,
     ) -> Op[JSONDict]:
+        """The record ``{'data': ..., 'permissions': ...}``; ``None`` when ``if_none_match``
+        matched."""
         path = self._path("record", id=id, bucket=bucket, collection=collection)
         return self._get("record", path, kwargs)
 
@@ -121,6 +123,8 @@ class Records(Verbs):
         safe: bool = True,
         if_match: Any = None,
     ) -> Op[JSONDict]:
+        """Replace the record's data and permissions (``If-Match`` on ``if_match`` or
+        ``data['last_modified']`` when ``safe``)."""
         record = given(id, (data or {}).get("id"))
         if record is None:
             raise MissingIdError("update_record needs an id (id= or data['id'])")
@@ -142,6 +146,8 @@ class Records(Verbs):
         safe: bool = True,
         if_match: Any = None,
     ) -> Op[JSONDict]:
+        """Patch the record with ``changes`` (BasicPatch, MergePatch or JSONPatch; a BasicPatch
+        of ``data``/``permissions`` by default)."""
         record = given(id, (original or data or {}).get("id"))
         if record is None:
             raise MissingIdError("patch_record needs an id (id=, original['id'] or data['id'])")
@@ -161,6 +167,8 @@ class Records(Verbs):
         if_match: Any = None,
         if_exists: bool = False,
     ) -> Op[JSONDict | None]:
+        """Delete the record; its tombstone, or ``None`` with ``if_exists`` when it was already
+        gone."""
         path = self._path("record", id=id, bucket=bucket, collection=collection)
         return self._in_collection(self._delete("record", path, safe, if_match, if_exists))
 

@@ -30,14 +30,17 @@ class Session:
 
     @property
     def origin(self) -> tuple[str, str]:
+        """The server URL's (scheme, host:port)."""
         parts = urlsplit(self.server_url)
         return parts.scheme, parts.netloc
 
     @property
     def root_path(self) -> str:
+        """The server URL's path (``/v1``)."""
         return urlsplit(self.server_url).path.rstrip("/")
 
     def url(self, request: Request) -> str:
+        """The absolute URL of ``request``, its query included."""
         query = f"?{urlencode(request.params)}" if request.params else ""
         return f"{self.server_url.rstrip('/')}{request.path}{query}"
 
