@@ -3,8 +3,11 @@
 An operation is written once, as a method returning an :data:`Op` generator.
 Decorated with :class:`operation`, it is a descriptor: on a sync client it
 runs the generator to completion and returns the value; on an async client
-it returns a coroutine doing the same with awaits. :class:`stream` does the
-same for generators that emit pages (a generator or an async generator).
+it returns a coroutine doing the same with awaits (both through the client's
+``run``, the trampoline of its mode). :class:`stream` does the same for
+generators that emit pages (a generator or an async generator, through
+``run_stream``). ``Class.method.op(client, ...)`` gives the raw generator, to
+compose an operation inside another.
 
 Both keep the definition's name, docstring and signature: ``help(Client.get_records)``
 and ``inspect.signature(client.get_records)`` show the keyword arguments, the
@@ -108,11 +111,6 @@ class _Described:
         functools.update_wrapper(self, fn)  # __name__, __doc__, __wrapped__, ...
         self._signatures: dict[bool, inspect.Signature] = {}
 
-    def op(self, obj: Any, *args: Any, **kwargs: Any) -> Any:
-        """The raw generator, for composing operations inside other operations
-        (``yield from Client.send.op(client, request)``)."""
-        return self.fn(obj, *args, **kwargs)
-
     def __call__(self, obj: Any, *args: Any, **kwargs: Any) -> Any:
         """``Client.get_record(client, id=...)``, as with a plain method."""
         return self.__get__(obj, type(obj))(*args, **kwargs)
@@ -144,7 +142,8 @@ class operation(_Described, Generic[P, T]):
         super().__init__(fn)
 
     def op(self, obj: Any, *args: P.args, **kwargs: P.kwargs) -> Op[T]:
-        """The raw generator, for composing operations inside other operations."""
+        """The raw generator, for composing operations inside other operations
+        (``yield from Client.send.op(client, request)``)."""
         return self.fn(obj, *args, **kwargs)
 
     @overload
