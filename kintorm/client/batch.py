@@ -16,6 +16,7 @@ from kintorm.client.messages import JSON_CONTENT_TYPE, Headers, Request, Respons
 from kintorm.client.replays import applied_check
 from kintorm.client.retries import error_for, is_idempotent, send
 from kintorm.client.shared import Session
+from kintorm.client.writes import missing_collection
 
 logger = logging.getLogger("kintorm.client.batch")
 
@@ -148,6 +149,7 @@ def _error(
     status = int(sub.get("status", 0))
     response = Response(status, sub.get("headers") or {}, encode_json(sub.get("body")), request)
     error = error_for(response, request)
+    error = missing_collection(error) or error
     error.index = index  # type: ignore[attr-defined]
     error.maybe_applied = uncertain and status in REPLAY_STATUSES
     return error

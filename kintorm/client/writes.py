@@ -127,9 +127,12 @@ def delete_request(path: str, *, safe: bool = True, if_match: Any = None) -> Req
 def missing_collection(error: KintoException) -> CollectionNotFound | None:
     """The :class:`CollectionNotFound` that a failed record write means when Kinto
     answered 404 with errno 111 (the record's collection does not exist); else None.
-    The client's record verbs raise it; a batch's per-item errors can be read with it."""
+    The client's record verbs raise it, and a batch reports such items with it."""
     if isinstance(error, CollectionNotFound):
         return error
+    path = getattr(error.request, "path", "")
+    if not isinstance(path, str) or "/records" not in path:
+        return None  # errno 111 is also Kinto's "unknown URL"
     response = error.response
     if getattr(response, "status_code", None) != 404:
         return None
@@ -139,6 +142,4 @@ def missing_collection(error: KintoException) -> CollectionNotFound | None:
         return None
     if not isinstance(body, dict) or body.get("errno") != MISSING_COLLECTION_ERRNO:
         return None
-    path = getattr(error.request, "path", "")
-    collection = path.split("/records", 1)[0] if "/records" in path else path
-    return CollectionNotFound(f"no collection {collection} (404)", error)
+    return CollectionNotFound(f"no collection {path.split('/records', 1)[0]} (404)", error)

@@ -96,6 +96,20 @@ def test_send_batch_raises_the_failed_items_together(wire: Wire) -> None:
     assert [getattr(e, "index", None) for e in caught.value.exceptions] == [1]
 
 
+def test_a_batch_reports_a_write_into_a_missing_collection_as_collection_not_found(
+    wire: Wire,
+) -> None:
+    wire.reply("GET", "/", json=SERVER_INFO)
+    missing = {"code": 404, "errno": 111, "error": "Not Found"}
+    subs = [{"status": 404, "path": f"/v1{RECORDS}/r1", "headers": {}, "body": missing}]
+    wire.reply("POST", "/batch", json={"responses": subs})
+    with pytest.raises(KintoBatchException) as caught:
+        wire.run(lambda c: c.send_batch([Request("PUT", f"{RECORDS}/r1")]))
+    [error] = caught.value.exceptions
+    assert isinstance(error, CollectionNotFound)
+    assert (getattr(error, "index", None), error.response.status_code) == (0, 404)
+
+
 def test_retry_is_the_retry_given() -> None:
     assert Client(server_url=SERVER, retry=3).retry == 3
     assert AsyncClient(server_url=SERVER).retry == 0
