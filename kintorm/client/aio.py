@@ -1,22 +1,27 @@
-"""``AsyncClient``: runs the operations of ``BaseClient`` with ``httpx``, on the event loop."""
+"""``AsyncClient``: performs the effects of ``BaseClient``'s operations with ``httpx``.
+
+The loop that runs an operation is the async trampoline (``trampoline.py``); this
+driver only performs one effect at a time, from a table: a request goes to the
+network (or to a replaced session), a sleep to ``asyncio.sleep``, and file I/O to
+a thread (``asyncio.to_thread``), so that the event loop never waits on a disk.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncGenerator, AsyncIterator, Generator
-from typing import Any, TypeVar
+from asyncio import to_thread
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Mapping
+from typing import Any
 
 from kintorm.client.base import BaseClient
+from kintorm.client.effects import FILE_EFFECTS, Effect, FileEffect, Sleep, Stream
 from kintorm.client.exceptions import TransportError
-from kintorm.client.operation import AsyncDriver, Stream
-from kintorm.client.protocol import Emit, Op, Request, Sleep
-from kintorm.client.resources import Batching
+from kintorm.client.messages import Request
+from kintorm.client.operation import AsyncDriver
 from kintorm.client.session import call_session, response_from
 from kintorm.client.sync import Client
 from kintorm.client.transport import HttpxTransport
-
-T = TypeVar("T")
 
 
 class PageStream(AsyncIterator[Any]):
@@ -51,55 +56,35 @@ class AsyncClient(BaseClient, AsyncDriver):
     def _make_transport(self, verify: bool | str) -> HttpxTransport:
         return HttpxTransport(verify=verify)
 
-    async def _perform(self, effect: Request | Sleep | Emit) -> Any:
-        if isinstance(effect, Emit):
-            raise TypeError("a page stream was run as a single operation")
-        if isinstance(effect, Sleep):
-            await asyncio.sleep(effect.seconds)
-            return None
+    async def _perform(self, effect: Effect) -> Any:
+        perform = _PERFORM.get(type(effect))
+        if perform is None:
+            raise TypeError(f"{type(self).__name__} cannot perform {effect!r}")
+        return await perform(self, effect)
+
+    async def _request(self, request: Request) -> Any:
+        answer = self._intercept(request)
+        if answer is not None:
+            return answer
         router = self._router()
         if router is not None:  # a replaced session (a mock, in kinto-http's tests)
             try:
-                outcome = call_session(router, effect)
+                outcome = call_session(router, request)
                 if inspect.isawaitable(outcome):
                     outcome = await outcome
             except Exception as exc:
                 outcome = exc
-            return response_from(effect, outcome)
-        url, headers, auth = self._wire(effect)
+            return response_from(request, outcome)
+        url, headers, auth = self._wire(request)
         try:
-            return await self._transport.send(effect, url, headers, self.timeout, auth)
+            return await self._transport.send(request, url, headers, self.timeout, auth)
         except TransportError as exc:
             return exc
 
-    async def _arun(self, op: Op[T]) -> T:
-        outcome: Any = None
-        try:
-            while True:
-                outcome = await self._perform(op.send(outcome))
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        except Batching:
-            return None  # type: ignore[return-value]
-
-    def _run(self, op: Op[T]) -> Any:
-        return self._arun(op)
-
-    def _stream(self, gen: Stream) -> PageStream:
-        return PageStream(self._emitted(gen))
-
-    async def _emitted(self, gen: Stream) -> AsyncGenerator[Any, None]:
-        outcome: Any = None
-        while True:
-            try:
-                effect = gen.send(outcome)
-            except StopIteration:
-                return
-            if isinstance(effect, Emit):
-                yield effect.value
-                outcome = None
-            else:
-                outcome = await self._perform(effect)
+    def run_stream(self, stream: Stream) -> PageStream:
+        """Run the page stream ``stream``: ``async for`` its pages, or await their list."""
+        pages: Any = super().run_stream(stream)
+        return PageStream(pages)
 
     def _sync_twin(self, client: BaseClient) -> Client:
         """A sync client on ``client``'s state and credentials (with a ``requests``
@@ -124,3 +109,19 @@ class AsyncClient(BaseClient, AsyncDriver):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+async def _sleep(client: AsyncClient, effect: Sleep) -> None:
+    await asyncio.sleep(effect.seconds)
+
+
+async def _file(client: AsyncClient, effect: FileEffect) -> Any:
+    return await to_thread(effect.run)
+
+
+#: how the async driver performs each kind of effect
+_PERFORM: Mapping[type, Callable[[AsyncClient, Any], Awaitable[Any]]] = {
+    Request: AsyncClient._request,
+    Sleep: _sleep,
+    **{kind: _file for kind in FILE_EFFECTS},
+}

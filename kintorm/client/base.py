@@ -1,46 +1,50 @@
-"""Everything a Kinto client does, written once for the sync and the async client.
+"""The client: construction, clones, the session, batches, and the operations the
+rest of the API is made of.
 
 Each public method is an :class:`~kintorm.client.operation.operation`: it returns
 a generator of effects, which ``Client`` runs with ``requests`` and
 ``AsyncClient`` with ``httpx``. Names, arguments and return shapes follow
-kinto-http.
+kinto-http; the methods per kind of object are in ``containers.py``,
+``records.py``, ``history.py``, ``attachments.py`` and ``review.py``.
+
+Beyond kinto-http's API, three operations give any caller (the mapper among
+them) the client's own path for requests it builds itself: :meth:`BaseClient.send`,
+:meth:`BaseClient.paginate` and :meth:`BaseClient.send_batch`. Inside another
+operation, compose them as ``yield from Client.send.op(client, request)``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
-import os
-from collections.abc import Generator, Iterable, Mapping
+import logging
+import sys
+from collections.abc import Collection, Generator, Mapping, Sequence
 from typing import Any, Self
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from kintorm._version import __version__
+from kintorm.client.attachments import Attachments
 from kintorm.client.auth import Credentials, resolve_auth
-from kintorm.client.batch import BatchContext, send_batch
-from kintorm.client.endpoints import Endpoints, MissingIdError, check_id, endpoint
+from kintorm.client.batch import BatchContext
+from kintorm.client.batch import send_batch as send_batches
+from kintorm.client.containers import Containers
+from kintorm.client.effects import Op, Stream
+from kintorm.client.endpoints import Endpoints, check_id, endpoint
 from kintorm.client.exceptions import KintoException
-from kintorm.client.operation import Stream, operation, stream
-from kintorm.client.patch import PatchType
-from kintorm.client.protocol import (
-    File,
-    Headers,
-    Op,
-    Request,
-    Session,
-    encode_json,
-    encode_params,
-    paginate,
-    relay,
-    unquote_etag,
-)
-from kintorm.client.resources import JSONDict, Verbs, read_options
+from kintorm.client.history import History
+from kintorm.client.messages import JSON_CONTENT_TYPE, Headers, Request, Response
+from kintorm.client.operation import operation, stream
+from kintorm.client.pagination import paginate
+from kintorm.client.records import Page, Records
+from kintorm.client.resources import JSONDict, given
 from kintorm.client.review import Review
 from kintorm.client.session import Session as ClientSession
 from kintorm.client.session import session_request, session_result
+from kintorm.client.shared import Session
+from kintorm.client.trampoline import HALT
 from kintorm.client.transport import Timeout
 
-Permissions = Mapping[str, Iterable[str]]
+logger = logging.getLogger("kintorm.client")
+
 #: clone() arguments that need a connection of their own
 _CONNECTION_SETTINGS = frozenset(
     {"server_url", "auth", "retry", "retry_after", "headers", "verify", "dry_mode", "session"}
@@ -58,25 +62,6 @@ class EndpointPath(str):
         return str(self)
 
 
-class Page(list[Any]):
-    """One page of ``get_paginated_records()``: a list of records. kinto-http yields each
-    response body instead, so ``page["data"]`` is the same list too."""
-
-    def __getitem__(self, key: Any) -> Any:
-        if key == "data":
-            return self
-        return super().__getitem__(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """``page.get("data")``, as on kinto-http's page bodies."""
-        return self if key == "data" else default
-
-
-def _as_pages(pages: Stream) -> Stream:
-    """``pages`` with each emitted list turned into a :class:`Page`."""
-    return relay(pages, lambda page: ([Page(page)], False))
-
-
 def _split_userinfo(server_url: str, auth: Any) -> tuple[str, Any]:
     """Move ``user:pass@`` out of the server URL into the auth, so it is never shown."""
     parts = urlsplit(server_url)
@@ -88,11 +73,6 @@ def _split_userinfo(server_url: str, auth: Any) -> tuple[str, Any]:
     return urlunsplit(parts._replace(netloc=netloc)), auth
 
 
-def _given(*values: Any) -> Any:
-    """The first value that is not None: an empty id is an (invalid) id, not a default."""
-    return next((v for v in values if v is not None), None)
-
-
 def _with_user_agent(headers: Mapping[str, str], user_agent: str) -> dict[str, str]:
     """``headers`` plus kintorm's User-Agent unless they have one (in any case)."""
     if any(name.lower() == "user-agent" for name in headers):
@@ -100,18 +80,7 @@ def _with_user_agent(headers: Mapping[str, str], user_agent: str) -> dict[str, s
     return {"User-Agent": user_agent, **headers}
 
 
-def _same_file(path: str, attachment: Mapping[str, Any]) -> bool:
-    """Whether ``path`` holds the attachment already (its size and sha256 match)."""
-    if not os.path.isfile(path) or os.path.getsize(path) != attachment.get("size"):
-        return False
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest() == attachment.get("hash")
-
-
-class BaseClient(Review, Verbs):
+class BaseClient(Records, Containers, History, Attachments, Review):
     """The Kinto client API; see ``Client`` and ``AsyncClient``."""
 
     _library = "requests"
@@ -174,7 +143,7 @@ class BaseClient(Review, Verbs):
         library_version = __import__(self._library).__version__
         user_agent = (
             f"kintorm/{__version__} {self._library}/{library_version} "
-            f"python/{'.'.join(map(str, __import__('sys').version_info[:3]))}"
+            f"python/{'.'.join(map(str, sys.version_info[:3]))}"
         )
         self._session = Session(
             server_url=server_url.rstrip("/"),
@@ -255,6 +224,24 @@ class BaseClient(Review, Verbs):
             headers["Authorization"] = self._credentials.header
         return url, headers, self._credentials.passthrough
 
+    def _intercept(self, request: Request) -> Any:
+        """What the driver answers ``request`` without sending it, or None to send it: a
+        batch client records it and ends the operation (:data:`HALT`); dry mode answers
+        ``200 {}``."""
+        if self._recorder is not None:
+            self._recorder.append(request)
+            return HALT
+        if self._session.dry_mode:
+            logger.debug("(dry mode) %s %s", request.method, request.path_url)
+            return Response(200, {"Content-Type": JSON_CONTENT_TYPE}, b"{}", request)
+        logger.debug("%s %s", request.method, request.path_url)
+        return None
+
+    @property
+    def retry(self) -> int:
+        """How many times a failed request is re-sent (the ``retry=`` given)."""
+        return self._session.retry
+
     def clone(self, **kwargs: Any) -> Self:
         """A new client sharing this one's connection pool, credentials and settings,
         overriding only what is passed (``bucket=``, ``collection=``, ``timeout=``, ...).
@@ -309,8 +296,8 @@ class BaseClient(Review, Verbs):
         client's bucket and collection when not given."""
         path = endpoint(
             name,
-            bucket=_given(bucket, self.bucket_name),
-            collection=_given(collection, self.collection_name),
+            bucket=given(bucket, self.bucket_name),
+            collection=given(collection, self.collection_name),
             group=group,
             id=id,
         )
@@ -322,6 +309,47 @@ class BaseClient(Review, Verbs):
         if self._session.server_info is None:
             self._session.server_info = yield from self._json(Request("GET", "/"))
         return self._session.server_info
+
+    # --- requests built by the caller -----------------------------------------
+
+    @operation
+    def send(self, /, request: Request, *, ok: Collection[int] = frozenset()) -> Op[Response]:
+        """Send ``request`` (a :class:`~kintorm.client.messages.Request`, path relative to
+        the server URL) with this client's credentials, retries, Backoff and error
+        mapping; the response when its status is below 400 or in ``ok``, the mapped
+        KintoException otherwise. Recorded inside a batch, answered ``200 {}`` in dry
+        mode. The request builders of ``kintorm.client.writes`` make the writes."""
+        return self._send(request, ok=frozenset(ok))
+
+    @stream
+    def paginate(self, /, request: Request, *, pages: float = float("inf")) -> Stream:
+        """The ``data`` list of each page of the listing ``request`` (a GET, or a plural
+        DELETE), following ``Next-Page`` up to ``pages`` pages, one page held at a time;
+        nothing on 304 (``If-None-Match`` matched)."""
+        return paginate(self._session, request, pages=pages)
+
+    @operation
+    def send_batch(
+        self,
+        /,
+        requests: Sequence[Request],
+        *,
+        ignore_4xx: bool = False,
+        resends: int | None = None,
+    ) -> Op[list[Any]]:
+        """Send ``requests`` as ``POST /batch`` in chunks of the server's
+        ``batch_max_requests``; the body of every sub-response, in order.
+
+        Sub-requests the server rolled back (a 409 or a 5xx) are re-sent up to
+        ``resends`` times (this client's ``retry`` by default); failures are raised
+        together as :class:`~kintorm.client.exceptions.KintoBatchException`, each with
+        its ``index`` (4xx ones other than 409 ignored with ``ignore_4xx``)."""
+        info = yield from BaseClient.server_info.op(self)
+        return (
+            yield from send_batches(
+                self._session, list(requests), info, ignore_4xx=ignore_4xx, resends=resends
+            )
+        )
 
     def batch(self, **kwargs: Any) -> BatchContext[Self]:
         """``with client.batch() as b:`` (or ``async with``) records the calls made on
@@ -345,498 +373,11 @@ class BaseClient(Review, Verbs):
             batch_client._batch_results = [{} for _ in requests]
             return batch_client._batch_results
         info = yield from BaseClient.server_info.op(self)
-        results = yield from send_batch(
+        results = yield from send_batches(
             self._session, requests, info, ignore_4xx=batch_client.ignore_batch_4xx
         )
         batch_client._batch_results = results
         return results
-
-    # --- buckets --------------------------------------------------------------
-
-    @operation
-    def get_buckets(self, /, **kwargs: Any) -> Op[list[JSONDict]]:
-        return self._list(endpoint("buckets"), kwargs)
-
-    @operation
-    def get_bucket(self, /, *, id: str | None = None, **kwargs: Any) -> Op[JSONDict]:
-        return self._get("bucket", self._path("bucket", bucket=id), kwargs)
-
-    @operation
-    def create_bucket(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        data: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_not_exists: bool = False,
-    ) -> Op[JSONDict]:
-        bucket = _given(id, (data or {}).get("id"), self.bucket_name)
-        return self._create("bucket", {"bucket": bucket}, data, permissions, safe, if_not_exists)
-
-    @operation
-    def update_bucket(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        data: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-    ) -> Op[JSONDict]:
-        path = self._path("bucket", bucket=_given(id, (data or {}).get("id")))
-        return self._update(path, data, permissions, safe, if_match)
-
-    @operation
-    def patch_bucket(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        changes: PatchType | None = None,
-        data: JSONDict | None = None,
-        original: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-    ) -> Op[JSONDict]:
-        path = self._path("bucket", bucket=_given(id, (original or data or {}).get("id")))
-        return self._patch(path, changes, data, original, permissions, safe, if_match)
-
-    @operation
-    def delete_bucket(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-        if_exists: bool = False,
-    ) -> Op[JSONDict | None]:
-        return self._delete("bucket", self._path("bucket", bucket=id), safe, if_match, if_exists)
-
-    @operation
-    def delete_buckets(
-        self, /, *, safe: bool = True, if_match: Any = None, **kwargs: Any
-    ) -> Op[list[JSONDict]]:
-        return self._delete_all(endpoint("buckets"), safe, if_match, kwargs)
-
-    # --- groups ---------------------------------------------------------------
-
-    @operation
-    def get_groups(self, /, *, bucket: str | None = None, **kwargs: Any) -> Op[list[JSONDict]]:
-        path = self._path("group", plural=True, bucket=bucket)
-        return self._list(path, kwargs)
-
-    @operation
-    def get_group(self, /, *, id: str, bucket: str | None = None, **kwargs: Any) -> Op[JSONDict]:
-        return self._get("group", self._path("group", group=id, bucket=bucket), kwargs)
-
-    @operation
-    def create_group(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        bucket: str | None = None,
-        data: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_not_exists: bool = False,
-    ) -> Op[JSONDict]:
-        ids = {"group": _given(id, (data or {}).get("id")), "bucket": bucket}
-        return self._create("group", ids, data, permissions, safe, if_not_exists)
-
-    @operation
-    def update_group(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        bucket: str | None = None,
-        data: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-    ) -> Op[JSONDict]:
-        path = self._path("group", group=_given(id, (data or {}).get("id")), bucket=bucket)
-        return self._update(path, data, permissions, safe, if_match)
-
-    @operation
-    def patch_group(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        bucket: str | None = None,
-        changes: PatchType | None = None,
-        data: JSONDict | None = None,
-        original: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-    ) -> Op[JSONDict]:
-        group = _given(id, (original or data or {}).get("id"))
-        path = self._path("group", group=group, bucket=bucket)
-        return self._patch(path, changes, data, original, permissions, safe, if_match)
-
-    @operation
-    def delete_group(
-        self,
-        /,
-        *,
-        id: str,
-        bucket: str | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-        if_exists: bool = False,
-    ) -> Op[JSONDict | None]:
-        path = self._path("group", group=id, bucket=bucket)
-        return self._delete("group", path, safe, if_match, if_exists)
-
-    @operation
-    def delete_groups(
-        self,
-        /,
-        *,
-        bucket: str | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-        **kwargs: Any,
-    ) -> Op[list[JSONDict]]:
-        path = self._path("group", plural=True, bucket=bucket)
-        return self._delete_all(path, safe, if_match, kwargs)
-
-    # --- collections ----------------------------------------------------------
-
-    @operation
-    def get_collections(self, /, *, bucket: str | None = None, **kwargs: Any) -> Op[list[JSONDict]]:
-        path = self._path("collection", plural=True, bucket=bucket)
-        return self._list(path, kwargs)
-
-    @operation
-    def get_collection(
-        self, /, *, id: str | None = None, bucket: str | None = None, **kwargs: Any
-    ) -> Op[JSONDict]:
-        path = self._path("collection", collection=id, bucket=bucket)
-        return self._get("collection", path, kwargs)
-
-    @operation
-    def create_collection(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        bucket: str | None = None,
-        data: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_not_exists: bool = False,
-    ) -> Op[JSONDict]:
-        ids = {"collection": _given(id, (data or {}).get("id")), "bucket": bucket}
-        return self._create("collection", ids, data, permissions, safe, if_not_exists)
-
-    @operation
-    def update_collection(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        bucket: str | None = None,
-        data: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-    ) -> Op[JSONDict]:
-        collection = _given(id, (data or {}).get("id"))
-        path = self._path("collection", collection=collection, bucket=bucket)
-        return self._update(path, data, permissions, safe, if_match)
-
-    @operation
-    def patch_collection(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        bucket: str | None = None,
-        changes: PatchType | None = None,
-        data: JSONDict | None = None,
-        original: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-    ) -> Op[JSONDict]:
-        collection = _given(id, (original or data or {}).get("id"))
-        path = self._path("collection", collection=collection, bucket=bucket)
-        return self._patch(path, changes, data, original, permissions, safe, if_match)
-
-    @operation
-    def delete_collection(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        bucket: str | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-        if_exists: bool = False,
-    ) -> Op[JSONDict | None]:
-        path = self._path("collection", collection=id, bucket=bucket)
-        return self._delete("collection", path, safe, if_match, if_exists)
-
-    @operation
-    def delete_collections(
-        self,
-        /,
-        *,
-        bucket: str | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-        **kwargs: Any,
-    ) -> Op[list[JSONDict]]:
-        path = self._path("collection", plural=True, bucket=bucket)
-        return self._delete_all(path, safe, if_match, kwargs)
-
-    # --- records --------------------------------------------------------------
-
-    @operation
-    def get_records(
-        self, /, *, collection: str | None = None, bucket: str | None = None, **kwargs: Any
-    ) -> Op[list[JSONDict]]:
-        """Every record (following ``Next-Page``); with ``_limit`` one page, or ``pages``
-        pages. Filters and ``_sort``/``_fields``/``_since``/``_before`` are passed on."""
-        path = self._path("record", plural=True, bucket=bucket, collection=collection)
-        return self._list(path, kwargs)
-
-    @stream
-    def get_paginated_records(
-        self, /, *, collection: str | None = None, bucket: str | None = None, **kwargs: Any
-    ) -> Stream:
-        """Yield the records page by page (each a :class:`Page`, a list); one page is held at
-        a time. ``if_none_match=`` is sent as ``If-None-Match``: on 304 nothing is yielded.
-        On an AsyncClient, ``async for`` it, or await it for the list of every page."""
-        path = self._path("record", plural=True, bucket=bucket, collection=collection)
-        params, headers = read_options(kwargs)
-        pages = params.pop("pages", float("inf"))
-        request = Request("GET", path, encode_params(params), headers)
-        return _as_pages(paginate(self._session, request, pages=pages))
-
-    @operation
-    def get_records_timestamp(
-        self, /, *, collection: str | None = None, bucket: str | None = None
-    ) -> Op[str]:
-        """The collection's current timestamp (its ETag), from a HEAD request."""
-        path = self._path("record", plural=True, bucket=bucket, collection=collection)
-        response = yield from self._send(Request("HEAD", path))
-        return unquote_etag(response.headers.get("ETag")) or ""
-
-    @operation
-    def get_record(
-        self,
-        /,
-        *,
-        id: str,
-        collection: str | None = None,
-        bucket: str | None = None,
-        **kwargs: Any,
-    ) -> Op[JSONDict]:
-        path = self._path("record", id=id, bucket=bucket, collection=collection)
-        return self._get("record", path, kwargs)
-
-    @operation
-    def create_record(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        bucket: str | None = None,
-        collection: str | None = None,
-        data: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_not_exists: bool = False,
-    ) -> Op[JSONDict]:
-        """Create a record with ``id`` (or ``data["id"]``, or a new UUID), sent with
-        ``If-None-Match: *`` so an existing record is never overwritten."""
-        ids = {"id": id, "bucket": bucket, "collection": collection}
-        return self._create("record", ids, data, permissions, safe, if_not_exists)
-
-    @operation
-    def update_record(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        collection: str | None = None,
-        bucket: str | None = None,
-        data: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-    ) -> Op[JSONDict]:
-        record = _given(id, (data or {}).get("id"))
-        if record is None:
-            raise MissingIdError("update_record needs an id (id= or data['id'])")
-        path = self._path("record", id=record, bucket=bucket, collection=collection)
-        return self._update(path, data, permissions, safe, if_match)
-
-    @operation
-    def patch_record(
-        self,
-        /,
-        *,
-        id: str | None = None,
-        collection: str | None = None,
-        bucket: str | None = None,
-        changes: PatchType | None = None,
-        data: JSONDict | None = None,
-        original: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-    ) -> Op[JSONDict]:
-        record = _given(id, (original or data or {}).get("id"))
-        if record is None:
-            raise MissingIdError("patch_record needs an id (id=, original['id'] or data['id'])")
-        path = self._path("record", id=record, bucket=bucket, collection=collection)
-        return self._patch(path, changes, data, original, permissions, safe, if_match)
-
-    @operation
-    def delete_record(
-        self,
-        /,
-        *,
-        id: str,
-        collection: str | None = None,
-        bucket: str | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-        if_exists: bool = False,
-    ) -> Op[JSONDict | None]:
-        path = self._path("record", id=id, bucket=bucket, collection=collection)
-        return self._delete("record", path, safe, if_match, if_exists)
-
-    @operation
-    def delete_records(
-        self,
-        /,
-        *,
-        collection: str | None = None,
-        bucket: str | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-        **kwargs: Any,
-    ) -> Op[list[JSONDict]]:
-        """Delete the records matching the filters in ``kwargs`` (all of them without);
-        returns their tombstones."""
-        path = self._path("record", plural=True, bucket=bucket, collection=collection)
-        return self._delete_all(path, safe, if_match, kwargs)
-
-    # --- history and permissions ----------------------------------------------
-
-    @operation
-    def get_history(self, /, *, bucket: str | None = None, **kwargs: Any) -> Op[list[JSONDict]]:
-        """Entries of the bucket's history (``kinto.plugins.history``), every page."""
-        path = endpoint("history", bucket=_given(bucket, self.bucket_name))
-        return self._list(path, kwargs)
-
-    @operation
-    def purge_history(
-        self,
-        /,
-        *,
-        bucket: str | None = None,
-        safe: bool = True,
-        if_match: Any = None,
-        **kwargs: Any,
-    ) -> Op[list[JSONDict]]:
-        path = endpoint("history", bucket=_given(bucket, self.bucket_name))
-        return self._delete_all(path, safe, if_match, kwargs)
-
-    @operation
-    def get_permissions(
-        self, /, exclude_resource_names: Iterable[str] | None = None, **kwargs: Any
-    ) -> Op[list[JSONDict]]:
-        """Every object the current user has permissions on, every page (kinto-http
-        returns only the first); ``_limit`` sets the page size, ``pages=`` caps the pages."""
-        params: dict[str, Any] = {"_sort": "id", "pages": float("inf"), **kwargs}
-        if exclude_resource_names:
-            params["exclude_resource_name"] = ",".join(exclude_resource_names)
-        return self._list(endpoint("permissions"), params)
-
-    # --- attachments (kinto-attachment plugin) --------------------------------
-
-    @operation
-    def add_attachment(
-        self,
-        /,
-        id: str,
-        filepath: str | os.PathLike[str],
-        filename: str | None = None,
-        bucket: str | None = None,
-        collection: str | None = None,
-        data: JSONDict | None = None,
-        permissions: Permissions | None = None,
-        mimetype: str | None = None,
-    ) -> Op[JSONDict]:
-        path = self._path("record", id=id, bucket=bucket, collection=collection) + "/attachment"
-        filename = filename or os.path.basename(filepath)
-        mimetype = mimetype or mimetypes.guess_type(str(filepath))[0]
-        with open(filepath, "rb") as f:
-            content = f.read()
-        form = {
-            key: encode_json(value).decode()
-            for key, value in (("data", data), ("permissions", permissions))
-            if value is not None
-        }
-        request = Request(
-            "POST", path, files=(File("attachment", filename, content, mimetype),), form=form
-        )
-        return (yield from self._json(request))
-
-    @operation
-    def remove_attachment(
-        self, /, id: str, bucket: str | None = None, collection: str | None = None
-    ) -> Op[JSONDict | None]:
-        path = self._path("record", id=id, bucket=bucket, collection=collection) + "/attachment"
-        response = yield from self._send(Request("DELETE", path))
-        return response.json() if response.content else None
-
-    @operation
-    def download_attachment(
-        self,
-        record: JSONDict,
-        filepath: str | os.PathLike[str] | None = None,
-        save_metadata: bool = False,
-        overwrite: bool = False,
-        chunk_size: int = 8 * 1024,
-    ) -> Op[str]:
-        """Download ``record``'s attachment to ``filepath`` (a file or a folder; the
-        attachment's filename by default) and return the path written. ``chunk_size`` is
-        accepted for kinto-http's programs; the body is written as one piece."""
-        attachment = record.get("attachment")
-        if not isinstance(attachment, dict) or "location" not in attachment:
-            raise ValueError(f"record {record.get('id')!r} has no attachment")
-        info = yield from BaseClient.server_info.op(self)
-        base_url = info["capabilities"]["attachments"]["base_url"]
-        target = str(filepath) if filepath is not None else attachment["filename"]
-        if os.path.isdir(target):
-            target = os.path.join(target, attachment["filename"])
-        if not overwrite and _same_file(target, attachment):
-            return target  # already up to date (a stale file is downloaded again)
-        # kinto-attachment sends an absolute location when its base_url is set,
-        # a relative one otherwise: join them as kinto-http does.
-        url = urljoin(base_url.rstrip("/") + "/", attachment["location"].lstrip("/"))
-        response = yield from self._send(Request("GET", url))
-        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
-        with open(target, "wb") as f:
-            f.write(response.content)
-        if save_metadata:
-            with open(target + ".meta.json", "wb") as f:
-                f.write(encode_json(record))
-        return target
 
 
 __all__ = ["BaseClient", "Page", "check_id"]

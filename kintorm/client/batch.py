@@ -7,31 +7,26 @@ import logging
 import random
 from collections.abc import Callable, Generator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
+from kintorm.client.effects import Op, Sleep
+from kintorm.client.encoding import encode_json
 from kintorm.client.exceptions import KintoBatchException, KintoException, MalformedResponse
-from kintorm.client.protocol import (
-    JSON_CONTENT_TYPE,
-    Headers,
-    Op,
-    Request,
-    Response,
-    Session,
-    Sleep,
-    encode_json,
-    error_for,
-    is_idempotent,
-    preview,
-    send,
-)
-from kintorm.client.resources import _applied_check
-
-if TYPE_CHECKING:
-    from kintorm.client.base import BaseClient
+from kintorm.client.messages import JSON_CONTENT_TYPE, Headers, Request, Response, preview
+from kintorm.client.replays import applied_check
+from kintorm.client.retries import error_for, is_idempotent, send
+from kintorm.client.shared import Session
+from kintorm.client.writes import missing_collection
 
 logger = logging.getLogger("kintorm.client.batch")
 
-C = TypeVar("C", bound="BaseClient")
+C = TypeVar("C")
+
+
+class _Parent(Protocol):
+    """What a batch needs of the client it was made from: the operation sending it."""
+
+    def _flush_batch(self, batch_client: Any) -> Any: ...
 
 
 def _sub_request(request: Request) -> dict[str, Any]:
@@ -126,7 +121,7 @@ def _own_writes(
             gone = {"id": request.path.rsplit("/", 1)[-1], "deleted": True}
             subs[position] = {**sub, "status": 200, "body": {"data": gone}}
         elif status == 412:
-            check = _applied_check(request)
+            check = applied_check(request)
             if check is not None:
                 checks.append((position, request, check))
     if not checks:
@@ -154,6 +149,7 @@ def _error(
     status = int(sub.get("status", 0))
     response = Response(status, sub.get("headers") or {}, encode_json(sub.get("body")), request)
     error = error_for(response, request)
+    error = missing_collection(error) or error
     error.index = index  # type: ignore[attr-defined]
     error.maybe_applied = uncertain and status in REPLAY_STATUSES
     return error
@@ -289,7 +285,7 @@ class BatchContext(Generic[C]):
     kinto-http does); ``async with`` does not block.
     """
 
-    def __init__(self, parent: BaseClient, batch_client: C) -> None:
+    def __init__(self, parent: _Parent, batch_client: C) -> None:
         self._parent = parent
         self._client = batch_client
         #: the parent is a sync twin made for this block: close its connection after

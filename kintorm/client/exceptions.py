@@ -19,10 +19,7 @@ never contain credentials (the URL is shown as a path, the headers are not shown
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from kintorm.client.protocol import Request, Response
+from typing import Any
 
 __all__ = [
     "BackoffException",
@@ -39,8 +36,8 @@ __all__ = [
 class KintoException(Exception):
     """A failed call to Kinto.
 
-    ``request`` is the :class:`~kintorm.client.protocol.Request` that was sent and
-    ``response`` the :class:`~kintorm.client.protocol.Response` (``status_code``,
+    ``request`` is the :class:`~kintorm.client.messages.Request` that was sent and
+    ``response`` the :class:`~kintorm.client.messages.Response` (``status_code``,
     ``headers``, ``json()``) when the server answered. ``maybe_applied`` is true
     when an earlier attempt of this request (or this one) may have been applied
     although its answer was lost (a reset, a timeout, a body cut short, a 502/504).
@@ -55,8 +52,8 @@ class KintoException(Exception):
         message: str | None = None,
         exception: BaseException | None = None,
         *,
-        request: Request | None = None,
-        response: Response | None = None,
+        request: Any = None,
+        response: Any = None,
     ) -> None:
         super().__init__(message)
         self.message = message

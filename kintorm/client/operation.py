@@ -3,8 +3,11 @@
 An operation is written once, as a method returning an :data:`Op` generator.
 Decorated with :class:`operation`, it is a descriptor: on a sync client it
 runs the generator to completion and returns the value; on an async client
-it returns a coroutine doing the same with awaits. :class:`stream` does the
-same for generators that emit pages (a generator or an async generator).
+it returns a coroutine doing the same with awaits (both through the client's
+``run``, the trampoline of its mode). :class:`stream` does the same for
+generators that emit pages (a generator or an async generator, through
+``run_stream``). ``Class.method.op(client, ...)`` gives the raw generator, to
+compose an operation inside another.
 
 Both keep the definition's name, docstring and signature: ``help(Client.get_records)``
 and ``inspect.signature(client.get_records)`` show the keyword arguments, the
@@ -16,36 +19,64 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from kintorm.client.protocol import Emit, Op, Request, Sleep
+from kintorm.client.effects import Effect, Op, Stream
+from kintorm.client.trampoline import run_async, run_sync, stream_async, stream_sync
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-#: A streaming operation: yields effects and ``Emit[T]`` values.
-Stream = Generator[Request | Sleep | Emit, Any, None]
+__all__ = ["AsyncDriver", "Stream", "SyncDriver", "operation", "stream"]
 
 
 class SyncDriver:
-    """Marker base of clients whose operations return values."""
+    """Base of clients whose operations return values: :meth:`run` and
+    :meth:`run_stream` are the sync trampoline over the driver's ``_perform``."""
 
-    def _run(self, op: Op[T]) -> T:
+    def _perform(self, effect: Effect) -> Any:
+        """Perform one effect (a request, a sleep, file I/O) and give its outcome."""
         raise NotImplementedError
 
-    def _stream(self, gen: Stream) -> Iterator[Any]:
-        raise NotImplementedError
+    def run(self, op: Op[T]) -> T:
+        """Run the operation ``op`` (a generator of effects, as ``Client.send.op(client,
+        request)`` gives) on this client and return its value; a fan-out runs in turn."""
+        return run_sync(self._perform, op)
+
+    def run_stream(self, stream: Stream) -> Iterator[Any]:
+        """Run the page stream ``stream`` on this client: an iterator of its pages."""
+        return stream_sync(self._perform, stream)
 
 
 class AsyncDriver:
-    """Marker base of clients whose operations return coroutines."""
+    """Base of clients whose operations return coroutines: :meth:`run` and
+    :meth:`run_stream` are the async trampoline over the driver's ``_perform``.
+
+    A driver defines ``_perform``; one written as a loop over a whole operation
+    (``_run``, as a test's fake driver) gets ``_perform`` from it."""
+
+    async def _perform(self, effect: Effect) -> Any:
+        """Perform one effect and give its outcome (through ``_run`` by default)."""
+        return await self._run(_one(effect))
 
     def _run(self, op: Op[T]) -> Coroutine[Any, Any, T]:
-        raise NotImplementedError
+        return self.run(op)
 
-    def _stream(self, gen: Stream) -> AsyncIterator[Any]:
-        raise NotImplementedError
+    def run(self, op: Op[T]) -> Coroutine[Any, Any, T]:
+        """A coroutine running the operation ``op`` on this client to its value; the
+        operations of a fan-out run concurrently (at most its ``limit``, fewer while
+        the server pushes back)."""
+        return run_async(self._perform, op)
+
+    def run_stream(self, stream: Stream) -> AsyncIterator[Any]:
+        """Run the page stream ``stream`` on this client: an async iterator of its pages."""
+        return stream_async(self._perform, stream)
+
+
+def _one(effect: Effect) -> Op[Any]:
+    """The operation that yields ``effect`` and returns its outcome."""
+    return (yield effect)
 
 
 # The result each kind of client gives for a definition annotated ``Op[T]`` / ``Stream``
@@ -111,7 +142,8 @@ class operation(_Described, Generic[P, T]):
         super().__init__(fn)
 
     def op(self, obj: Any, *args: P.args, **kwargs: P.kwargs) -> Op[T]:
-        """The raw generator, for composing operations inside other operations."""
+        """The raw generator, for composing operations inside other operations
+        (``yield from Client.send.op(client, request)``)."""
         return self.fn(obj, *args, **kwargs)
 
     @overload
@@ -125,7 +157,7 @@ class operation(_Described, Generic[P, T]):
     def __get__(self, obj: Any, owner: type) -> Any:
         if obj is None:
             return self
-        return self._bind(obj, obj._run)
+        return self._bind(obj, obj.run)
 
 
 class stream(_Described, Generic[P]):
@@ -135,6 +167,10 @@ class stream(_Described, Generic[P]):
 
     def __init__(self, fn: Callable[Concatenate[Any, P], Stream]) -> None:
         super().__init__(fn)
+
+    def op(self, obj: Any, *args: P.args, **kwargs: P.kwargs) -> Stream:
+        """The raw page stream, for composing it inside other operations."""
+        return self.fn(obj, *args, **kwargs)
 
     @overload
     def __get__(self, obj: None, owner: type) -> stream[P]: ...
@@ -147,4 +183,4 @@ class stream(_Described, Generic[P]):
     def __get__(self, obj: Any, owner: type) -> Any:
         if obj is None:
             return self
-        return self._bind(obj, obj._stream)
+        return self._bind(obj, obj.run_stream)

@@ -8,12 +8,13 @@ kinto-http's names and signatures.
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Callable, Mapping
-from typing import Any, cast
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any, TypeVar, cast
 
 import attrs
 
+from kintorm.client.effects import Op
+from kintorm.client.encoding import encode_params, quote_etag
 from kintorm.client.endpoints import endpoint
 from kintorm.client.exceptions import (
     BucketNotFound,
@@ -22,26 +23,32 @@ from kintorm.client.exceptions import (
     MalformedResponse,
     PreconditionFailed,
 )
-from kintorm.client.patch import BasicPatch, PatchType
-from kintorm.client.protocol import (
-    JSON_CONTENT_TYPE,
-    NOT_MODIFIED,
-    Op,
-    Request,
-    Response,
-    Session,
-    collect,
-    encode_json,
-    encode_params,
-    paginate,
-    preview,
-    quote_etag,
-    send,
+from kintorm.client.messages import NOT_MODIFIED, Request, Response, preview
+from kintorm.client.pagination import collect, paginate
+from kintorm.client.patch import PatchType
+from kintorm.client.replays import applied_check
+from kintorm.client.retries import send
+from kintorm.client.shared import Session
+from kintorm.client.writes import (
+    create_request,
+    delete_request,
+    if_match_headers,
+    missing_collection,
+    new_record_id,
+    patch_request,
+    update_request,
 )
 
 logger = logging.getLogger("kintorm.client")
 
 JSONDict = dict[str, Any]
+Permissions = Mapping[str, Iterable[str]]
+T = TypeVar("T")
+
+
+def given(*values: Any) -> Any:
+    """The first value that is not None: an empty id is an (invalid) id, not a default."""
+    return next((v for v in values if v is not None), None)
 
 
 @attrs.frozen
@@ -109,26 +116,20 @@ def read_options(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, s
     return params, headers
 
 
-class Batching(Exception):
-    """Raised inside an operation of a batch client once its request is recorded."""
-
-
 class Verbs:
     """The verbs, for any kind. Subclasses provide the session and the defaults."""
 
     _session: Session
     bucket_name: str | None
     collection_name: str | None
+    #: a batch client's recorded requests: its driver records each request instead of
+    #: sending it, and ends the operation there (see ``BaseClient.batch``)
     _recorder: list[Request] | None = None
 
     # --- plumbing -------------------------------------------------------------
 
-    def _send(self, request: Request, ok: frozenset[int] = frozenset()) -> Op[Response]:
-        if self._recorder is not None:
-            self._recorder.append(request)
-            raise Batching
-        logger.debug("%s %s", request.method, request.path_url)
-        return (yield from send(self._session, request, ok=ok))
+    def _send(self, request: Request, ok: Collection[int] = frozenset()) -> Op[Response]:
+        return send(self._session, request, ok=ok)
 
     def _json(self, request: Request) -> Op[JSONDict]:
         response = yield from self._send(request)
@@ -143,25 +144,6 @@ class Verbs:
         if ids["collection"] is None:
             ids["collection"] = self.collection_name
         return endpoint(spec.plural if plural else spec.name, **ids)
-
-    @staticmethod
-    def _body(data: JSONDict | None, permissions: Any) -> bytes:
-        payload: JSONDict = {}
-        if data is not None:
-            payload["data"] = data
-        if permissions is not None:
-            if hasattr(permissions, "as_dict"):  # kinto-http accepts such objects
-                permissions = permissions.as_dict()
-            payload["permissions"] = permissions
-        return encode_json(payload)
-
-    @staticmethod
-    def _if_match(
-        safe: bool, data: Mapping[str, Any] | None = None, if_match: Any = None
-    ) -> dict[str, str]:
-        if if_match is None and data:
-            if_match = data.get("last_modified")
-        return {"If-Match": quote_etag(if_match)} if safe and if_match is not None else {}
 
     # --- verbs ----------------------------------------------------------------
 
@@ -183,17 +165,8 @@ class Verbs:
             return cast(JSONDict, None)
         return _object(response)
 
-    def _write(
-        self,
-        method: str,
-        path: str,
-        body: bytes,
-        headers: Mapping[str, str],
-        content_type: str = JSON_CONTENT_TYPE,
-    ) -> Op[JSONDict]:
-        request = Request(
-            method, path, headers={**headers, "Content-Type": content_type}, body=body
-        )
+    def _write(self, request: Request) -> Op[JSONDict]:
+        """Send a write; a 412 meeting our own earlier attempt (a lost answer) succeeds."""
         try:
             return (yield from self._json(request))
         except PreconditionFailed as exc:
@@ -208,7 +181,7 @@ class Verbs:
         what ``request`` sent; otherwise ``error`` is raised. A JSON Patch cannot be
         checked this way: the error then says that the write may have been applied.
         """
-        check = _applied_check(request)
+        check = applied_check(request)
         if check is None:
             raise PreconditionFailed(
                 f"{error.message}; an earlier attempt of this JSON Patch may have been "
@@ -244,11 +217,11 @@ class Verbs:
         if ids.get(spec.id_param) is None and data_id is not None:
             ids[spec.id_param] = data_id  # checked by endpoint(): an int is its string
         if kind == "record" and ids.get("id") is None:
-            ids["id"] = str(uuid.uuid4())  # a client id makes the create safe to retry
+            ids["id"] = new_record_id()  # a client id makes the create safe to retry
         path = self._path(kind, plural=False, **ids)
-        headers = {"If-None-Match": "*"} if safe or if_not_exists else {}
+        request = create_request(path, data, permissions, safe=safe or if_not_exists)
         try:
-            return (yield from self._write("PUT", path, self._body(data, permissions), headers))
+            return (yield from self._write(request))
         except PreconditionFailed:
             if not if_not_exists:
                 raise
@@ -267,8 +240,8 @@ class Verbs:
         safe: bool,
         if_match: Any,
     ) -> Op[JSONDict]:
-        headers = self._if_match(safe, data, if_match)
-        return (yield from self._write("PUT", path, self._body(data, permissions), headers))
+        request = update_request(path, data, permissions, safe=safe, if_match=if_match)
+        return (yield from self._write(request))
 
     def _patch(
         self,
@@ -280,20 +253,21 @@ class Verbs:
         safe: bool,
         if_match: Any,
     ) -> Op[JSONDict]:
-        if changes is None:
-            changes = BasicPatch(data=data, permissions=permissions)
-        if not isinstance(changes, PatchType):
-            raise TypeError(
-                f"changes must be BasicPatch, MergePatch or JSONPatch, not {type(changes).__name__}"
-            )
-        headers = self._if_match(safe, original or data, if_match)
-        body = encode_json(changes.body)
-        return (yield from self._write("PATCH", path, body, headers, changes.content_type))
+        request = patch_request(
+            path,
+            changes,
+            data=data,
+            original=original,
+            permissions=permissions,
+            safe=safe,
+            if_match=if_match,
+        )
+        return (yield from self._write(request))
 
     def _delete(
         self, kind: str, path: str, safe: bool, if_match: Any, if_exists: bool
     ) -> Op[JSONDict | None]:
-        request = Request("DELETE", path, headers=self._if_match(safe, if_match=if_match))
+        request = delete_request(path, safe=safe, if_match=if_match)
         absent = KINDS[kind].absent_statuses if if_exists else frozenset()
         try:
             response = yield from self._send(request, ok=absent)
@@ -308,11 +282,22 @@ class Verbs:
         data: JSONDict = _data(response)
         return data
 
+    @staticmethod
+    def _in_collection(write: Op[T]) -> Op[T]:
+        """``write`` (a record's), its 404 errno 111 raised as CollectionNotFound."""
+        try:
+            return (yield from write)
+        except KintoException as exc:
+            missing = missing_collection(exc)
+            if missing is None or missing is exc:
+                raise
+            raise missing from exc
+
     def _delete_all(
         self, path: str, safe: bool, if_match: Any, params: dict[str, Any]
     ) -> Op[list[JSONDict]]:
         """Plural DELETE; Kinto pages it like a listing, so every page is deleted."""
-        headers = self._if_match(safe, if_match=if_match)
+        headers = if_match_headers(safe, if_match=if_match)
         return self._pages(Request("DELETE", path, headers=headers), params)
 
     def _list(self, path: str, params: dict[str, Any]) -> Op[list[Any]]:
@@ -327,78 +312,7 @@ class Verbs:
         request = attrs.evolve(
             request, params=encode_params(params), headers={**request.headers, **headers}
         )
-        if self._recorder is not None:
-            yield from self._send(request)
-        return (yield from collect(paginate(self._session, request, pages=pages)))
-
-
-# --- recognising one's own write after a lost answer ------------------------------
-
-_IGNORED = frozenset({"id", "last_modified"})
-
-
-def _has_principals(stored: Any, sent: Any, *, clears: bool = False) -> bool:
-    """Every principal sent is in the stored permissions (Kinto adds the writer to
-    ``write``); with ``clears``, a ``None`` list (merge-patch) means emptied."""
-    if not sent:
-        return True
-    stored = stored if isinstance(stored, dict) else {}
-    for perm, principals in sent.items():
-        have = stored.get(perm) or []
-        if principals is None:
-            if clears and have:
-                return False
-            continue
-        if not set(principals) <= set(have):
-            return False
-    return True
-
-
-def _merged(target: Any, patch: Any) -> Any:
-    """RFC 7396: ``patch`` applied to ``target``."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = _merged(result.get(key), value)
-    return result
-
-
-def _applied_check(request: Request) -> Callable[[JSONDict], bool] | None:
-    """A test telling whether an object read back holds what ``request`` wrote;
-    None for a JSON Patch, which cannot be checked."""
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    content_type = headers.get("content-type", JSON_CONTENT_TYPE)
-    if "json-patch" in content_type:
-        return None
-    body = request.json() or {}
-    sent = body.get("data") if isinstance(body, dict) else None
-    sent = sent if isinstance(sent, dict) else {}
-    perms = body.get("permissions") if isinstance(body, dict) else None
-    merge = "merge-patch" in content_type
-    exact = request.method == "PUT" and headers.get("if-none-match") != "*"
-
-    def check(current: JSONDict) -> bool:
-        stored = current.get("data")
-        if not isinstance(stored, dict):
-            return False
-        if not _has_principals(current.get("permissions"), perms, clears=merge):
-            return False
-        if exact:  # an update (PUT): the same data
-            return _strip(stored) == _strip(sent)
-        if merge:  # the patch changes nothing any more
-            return bool(_merged(stored, sent) == stored)
-        # a create (every field sent, as sent) or a basic patch (a shallow merge)
-        return all(k in stored and stored[k] == v for k, v in sent.items() if k not in _IGNORED)
-
-    return check
-
-
-def _strip(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in _IGNORED}
+        return collect(paginate(self._session, request, pages=pages))
 
 
 def _object(response: Response) -> JSONDict:

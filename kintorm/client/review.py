@@ -22,9 +22,11 @@ import random
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from kintorm.client.effects import Op
+from kintorm.client.encoding import encode_params
 from kintorm.client.endpoints import endpoint
+from kintorm.client.messages import Request
 from kintorm.client.operation import operation
-from kintorm.client.protocol import Op, Request, encode_params
 from kintorm.client.resources import JSONDict, Verbs
 
 #: The range kinto-http draws its cache-busting ``_expected`` value from.

@@ -16,24 +16,27 @@ the arguments it receives and how its answers and errors are read).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from kintorm.client.auth import BearerTokenAuth, TokenAuth
+from kintorm.client.encoding import encode_json, encode_params
 from kintorm.client.exceptions import KintoException
-from kintorm.client.protocol import (
-    JSON_CONTENT_TYPE,
-    NOT_MODIFIED,
-    Headers,
-    Request,
-    Response,
-    encode_json,
-    encode_params,
-)
-from kintorm.client.protocol import Session as SessionState
+from kintorm.client.messages import JSON_CONTENT_TYPE, NOT_MODIFIED, Headers, Request, Response
+from kintorm.client.shared import Session as SessionState
 
-if TYPE_CHECKING:
-    from kintorm.client.base import BaseClient
+
+class _Host(Protocol):
+    """What a Session reads of the client it runs on."""
+
+    _session: SessionState
+    _credentials: Any
+
+    @property
+    def server_url(self) -> str: ...
+
+    def _session_request(self, *args: Any, **kwargs: Any) -> Any: ...
+
 
 __all__ = ["Session", "call_session", "create_session", "response_from"]
 
@@ -46,6 +49,10 @@ class Session:
     own and can be handed to ``Client(session=...)``.
     """
 
+    #: the client class a session built on its own runs on (``sync.py`` sets it to
+    #: ``Client``, so that this module needs no import of the drivers)
+    client_class: ClassVar[Any] = None
+
     def __init__(
         self,
         server_url: str | None = None,
@@ -56,12 +63,10 @@ class Session:
         retry_after: float | None = None,
         dry_mode: bool = False,
         *,
-        client: BaseClient | None = None,
+        client: Any = None,
     ) -> None:
         if client is None:
-            from kintorm.client.sync import Client
-
-            client = Client(
+            client = type(self).client_class(
                 server_url=server_url,
                 auth=auth,
                 timeout=None if timeout is False else timeout,
@@ -70,10 +75,10 @@ class Session:
                 retry_after=retry_after,
                 dry_mode=dry_mode,
             )
-        self._client = client
+        self._client: _Host = client
 
     @property
-    def client(self) -> BaseClient:
+    def client(self) -> Any:
         """The client whose operations this session's ``request()`` runs."""
         return self._client
 

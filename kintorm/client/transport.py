@@ -16,7 +16,7 @@ import httpx
 import requests
 
 from kintorm.client.exceptions import TransportError
-from kintorm.client.protocol import Request, Response
+from kintorm.client.messages import Request, Response
 
 Timeout = float | tuple[float, float] | None
 

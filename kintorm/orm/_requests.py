@@ -1,9 +1,10 @@
 """Client capabilities the mapper needs beyond ``BaseClient``'s public verbs.
 
 Each function is an operation (a generator of effects, see
-``kintorm.client.protocol``) built on the client's ``_send``, or an action
-(``kintorm.orm.drive``) when it fans out independent requests; ``run_sync`` and
-``run_async`` run the same generator on either kind of client.
+``kintorm.client.effects``) built on the client's public ``send``, ``paginate``
+and ``send_batch`` operations, or an action (``kintorm.orm.drive``) when it fans
+out independent requests; ``run_sync`` and ``run_async`` run the same generator
+on either kind of client.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ from typing import Any
 import attrs
 
 from kintorm.client.base import BaseClient
+from kintorm.client.effects import CONCURRENCY, Action, Emit, Fanout, Op, Stream
+from kintorm.client.encoding import quote_etag
 from kintorm.client.exceptions import (
     CollectionNotFound,
     KintoBatchException,
     KintoException,
     MalformedResponse,
 )
-from kintorm.client.operation import Stream
-from kintorm.client.protocol import Emit, Op, Request, collect, paginate, quote_etag, relay
-from kintorm.client.resources import JSONDict
+from kintorm.client.messages import Request
+from kintorm.client.pagination import collect, relay
 from kintorm.orm.bulk import NotSent
-from kintorm.orm.drive import CONCURRENCY, Action, Fanout
+
+JSONDict = dict[str, Any]
 
 __all__ = [
     "SubResult",
@@ -42,7 +45,7 @@ def count_op(client: BaseClient, path: str, params: tuple[tuple[str, str], ...])
     """``HEAD`` of a plural endpoint: the ``Total-Objects`` header (filters honoured)."""
     request = Request("HEAD", path, params)
     try:
-        response = yield from client._send(request)
+        response = yield from BaseClient.send.op(client, request)
     except KintoException as exc:
         raise _collection_error(exc) from exc
     total = response.headers.get("Total-Objects") or response.headers.get("Total-Records")
@@ -56,7 +59,8 @@ def count_op(client: BaseClient, path: str, params: tuple[tuple[str, str], ...])
 def get_if_modified_op(client: BaseClient, path: str, etag: Any) -> Op[JSONDict | None]:
     """``GET`` with ``If-None-Match``: ``None`` on 304 (unchanged), the body otherwise."""
     headers = {"If-None-Match": quote_etag(etag)} if etag is not None else {}
-    response = yield from client._send(Request("GET", path, headers=headers), ok=frozenset({304}))
+    request = Request("GET", path, headers=headers)
+    response = yield from BaseClient.send.op(client, request, ok={304})
     if response.status_code == 304:
         return None
     body = response.json()
@@ -119,7 +123,7 @@ def _last_modified(record: Any) -> int:
 def _listing(client: BaseClient, request: Request) -> Stream:
     """paginate(), with a 404 (no such collection) raised as CollectionNotFound."""
     try:
-        yield from paginate(client._session, request)
+        yield from BaseClient.paginate.op(client, request)
     except KintoException as exc:
         raise _collection_error(exc) from exc
 
@@ -166,7 +170,7 @@ def batch_op(
     size = (info.get("settings") or {}).get("batch_max_requests") or len(requests) or 1
     fatal = _Fatal()
     chunks = [
-        _chunk_op(client, list(requests[start : start + size]), info, fatal)
+        _chunk_op(client, list(requests[start : start + size]), fatal)
         for start in range(0, len(requests), size)
     ]
     per_chunk: list[list[SubResult]] = yield Fanout(chunks, limit)
@@ -191,21 +195,14 @@ def _not_sent(request: Request, cause: KintoException) -> SubResult:
 def _chunk_op(
     client: BaseClient,
     chunk: list[Request],
-    info: dict[str, Any],
     fatal: _Fatal,
 ) -> Op[list[SubResult]]:
     """One ``POST /batch`` through ``send_batch`` (which re-sends what was rolled back)."""
-    from kintorm.client.batch import send_batch
-
     if fatal.error is not None:
         return [_not_sent(request, fatal.error) for request in chunk]
     try:
-        bodies = yield from send_batch(
-            client._session,
-            chunk,
-            info,
-            ignore_4xx=False,
-            resends=max(client._session.retry, BULK_RESENDS),
+        bodies = yield from BaseClient.send_batch.op(
+            client, chunk, resends=max(client.retry, BULK_RESENDS)
         )
     except KintoBatchException as exc:
         errors = {getattr(e, "index", -1): e for e in exc.exceptions}  # index in chunk

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kintorm import KintoException, MalformedResponse, PreconditionFailed
-from kintorm.client.protocol import (
+from kintorm.client.encoding import (
     KINTO_INT_RANGE,
     MAX_JSON_DEPTH,
     _nests_deeper,

@@ -1,0 +1,158 @@
+"""The effect vocabulary of the client and the mapper.
+
+An *operation* is a generator that yields effects and receives their outcome;
+the trampolines (``trampoline.py``) and the drivers that perform effects
+(``sync.py``, ``aio.py``) are the only code that acts on them:
+
+* :class:`~kintorm.client.messages.Request` -> a
+  :class:`~kintorm.client.messages.Response` (or a
+  :class:`~kintorm.client.exceptions.TransportError` *value* when no response came back);
+* :class:`Sleep` -> ``None``, once the time has passed;
+* :class:`Emit` -> a streaming operation hands a value (a page) to its caller;
+* :class:`Fanout` -> the list of the results of independent operations (run in
+  turn by the sync trampoline, concurrently by the async one);
+* a :class:`FileEffect` (:class:`ReadFile`, :class:`WriteFile`, :class:`IsDir`,
+  :class:`SameFile`) -> what its ``run()`` returns: file I/O, which the async
+  driver performs in a thread so that the event loop never waits on a disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Generator, Sequence
+from typing import Any, TypeVar
+
+import attrs
+
+from kintorm.client.messages import Request
+
+__all__ = [
+    "CONCURRENCY",
+    "FILE_EFFECTS",
+    "Action",
+    "Effect",
+    "Emit",
+    "Fanout",
+    "FileEffect",
+    "IsDir",
+    "Op",
+    "ReadFile",
+    "SameFile",
+    "Sleep",
+    "Stream",
+    "WriteFile",
+]
+
+T = TypeVar("T")
+
+#: how many operations of a fan-out an async client keeps in flight by default
+CONCURRENCY = 4
+
+
+@attrs.frozen
+class Sleep:
+    """Wait ``seconds`` (``time.sleep`` or ``asyncio.sleep``)."""
+
+    seconds: float
+
+
+@attrs.frozen
+class Emit:
+    """Hand ``value`` (a page) to the caller of a page stream."""
+
+    value: Any
+
+
+@attrs.frozen
+class Fanout:
+    """Run ``ops`` (each an operation) and send back the list of their results, in order.
+
+    The sync trampoline runs them one after the other; the async one concurrently,
+    at most ``limit`` at a time, fewer while the server pushes back. The first
+    failure (once every operation has finished) is thrown into the operation that
+    yielded the fan-out."""
+
+    ops: Sequence[Generator[Any, Any, Any]]
+    limit: int = CONCURRENCY
+
+    def __attrs_post_init__(self) -> None:
+        if self.limit < 1:
+            raise ValueError(f"concurrency must be at least 1, not {self.limit}")
+
+
+class FileEffect:
+    """File I/O an operation needs: the driver calls ``run()`` (the async driver in a
+    thread, through ``asyncio.to_thread``) and answers with its result."""
+
+    def run(self) -> Any:
+        """Do the I/O; the outcome sent back to the operation."""
+        raise NotImplementedError
+
+
+@attrs.frozen
+class ReadFile(FileEffect):
+    """The bytes of the file at ``path``."""
+
+    path: str
+
+    def run(self) -> bytes:
+        """Read the whole file."""
+        with open(self.path, "rb") as f:
+            return f.read()
+
+
+@attrs.frozen
+class WriteFile(FileEffect):
+    """Write ``content`` to ``path`` (its folders made first); answered ``None``."""
+
+    path: str
+    content: bytes = attrs.field(repr=lambda c: f"<{len(c)} bytes>")
+
+    def run(self) -> None:
+        """Make the folders, then write the file."""
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        with open(self.path, "wb") as f:
+            f.write(self.content)
+
+
+@attrs.frozen
+class IsDir(FileEffect):
+    """Whether ``path`` is a folder."""
+
+    path: str
+
+    def run(self) -> bool:
+        """``os.path.isdir``."""
+        return os.path.isdir(self.path)
+
+
+@attrs.frozen
+class SameFile(FileEffect):
+    """Whether the file at ``path`` has ``size`` bytes whose sha256 is ``sha256``."""
+
+    path: str
+    size: Any
+    sha256: Any
+
+    def run(self) -> bool:
+        """Compare the size, then the digest (read in blocks)."""
+        if not os.path.isfile(self.path) or os.path.getsize(self.path) != self.size:
+            return False
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 16), b""):
+                digest.update(chunk)
+        return bool(digest.hexdigest() == self.sha256)
+
+
+#: every kind of file effect, for the drivers' tables
+FILE_EFFECTS: tuple[type[FileEffect], ...] = (ReadFile, WriteFile, IsDir, SameFile)
+
+Effect = Request | Sleep | Emit | Fanout | FileEffect
+#: An operation: yields effects, returns T.
+Op = Generator[Effect, Any, T]
+#: An operation that may fan out (the mapper's name for it); the same type as :data:`Op`.
+Action = Generator[Effect, Any, T]
+#: A streaming operation: yields effects and ``Emit`` values, returns nothing.
+Stream = Generator[Effect, Any, None]
