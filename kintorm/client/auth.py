@@ -24,6 +24,7 @@ class TokenAuth(requests.auth.AuthBase):
         self.type = type or "Bearer"
 
     def header(self) -> str:
+        """The ``Authorization`` header value: ``"<type> <token>"``."""
         return f"{self.type} {self.token}"
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:

@@ -160,6 +160,7 @@ class BaseClient(Records, Containers, History, Attachments, Review):
 
     @property
     def server_url(self) -> str:
+        """The server's URL, with its ``/v1`` prefix, as given to the client."""
         return self._session.server_url
 
     @property

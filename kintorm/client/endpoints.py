@@ -89,5 +89,8 @@ class Endpoints:
         self._root = root
 
     def get(self, endpoint: str, **kwargs: str | int | None) -> str:
+        """The full URL of ``endpoint`` (``"bucket"``, ``"records"``, ...) for the ids in
+        ``kwargs`` (``bucket=``, ``collection=``, ``id=``...). Raises KeyError for an unknown
+        endpoint and MissingIdError when one of its ids is not given."""
         ids = {name: value for name, value in kwargs.items() if value is not None}
         return self._root + _path_of(endpoint, **ids)

@@ -99,6 +99,8 @@ class PreconditionFailed(KintoException):
 
     @property
     def existing(self) -> dict[str, Any] | None:
+        """The object the server has now (the ``existing`` member of its 412 answer),
+        ``None`` when it has none (the object was deleted) or the answer had no body."""
         try:
             body = self.response.json()
         except Exception:

@@ -12,6 +12,7 @@ class PatchType:
 
     @property
     def body(self) -> Any:  # pragma: no cover - overridden
+        """What is sent as the request body (JSON-ready)."""
         raise NotImplementedError
 
 
@@ -24,6 +25,7 @@ class _DataPermissionsPatch(PatchType):
 
     @property
     def body(self) -> dict[str, Any]:
+        """``{"data": ..., "permissions": ...}``, without the parts that are ``None``."""
         parts = {"data": self.data, "permissions": self.permissions}
         return {k: v for k, v in parts.items() if v is not None}
 
@@ -63,6 +65,7 @@ class JSONPatch(PatchType):
 
     @property
     def body(self) -> list[dict[str, Any]]:
+        """The list of RFC 6902 operations, as sent."""
         return self.operations
 
     def __repr__(self) -> str:

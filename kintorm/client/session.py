@@ -84,6 +84,7 @@ class Session:
 
     @property
     def server_url(self) -> str:
+        """The server's URL, with its ``/v1`` prefix."""
         return self._client.server_url
 
     @property
@@ -108,18 +109,23 @@ class Session:
 
     @property
     def nb_retry(self) -> int:
+        """How many times a failed request is re-sent (the client's ``retry``)."""
         return self._client._session.retry
 
     @property
     def retry_after(self) -> float | None:
+        """The pause in seconds before each re-send, in place of the server's
+        ``Retry-After`` (``None``: the server's ``Retry-After``, else a growing pause)."""
         return self._client._session.retry_after
 
     @property
     def dry_mode(self) -> bool:
+        """Whether requests are logged and answered locally instead of being sent."""
         return self._client._session.dry_mode
 
     @property
     def headers(self) -> Mapping[str, str]:
+        """The extra headers sent with every request."""
         return self._client._session.headers
 
     def request(
