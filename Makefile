@@ -56,6 +56,9 @@ test: lint typecheck docs
 	@echo "==> pytest tests/integration tests/orm and the 5,000-record crash test (PostgreSQL, 4 workers)"
 	KINTORM_BACKEND=postgresql $(VENV)/bin/pytest tests/integration tests/orm \
 		tests/reliability/test_bulk_crash.py $(PYTEST_ARGS)
+	@echo "==> pytest: the async tests again, on httpx instead of httpx2 (memory backend)"
+	KINTORM_ASYNC_HTTP=httpx $(VENV)/bin/pytest tests/client tests/integration tests/orm \
+		tests/examples -k "async or httpx" $(PYTEST_ARGS)
 
 demo: $(SERVER_STAMP)
 	@echo "==> the demo"

@@ -119,6 +119,26 @@ def test_installed_wheel_imports_and_runs(installed: pathlib.Path, tmp_path: pat
     )
 
 
+SYNC_ONLY = """
+import importlib.util
+from kintorm import AsyncClient, Client
+assert importlib.util.find_spec("httpx") is None and importlib.util.find_spec("httpx2") is None
+Client(server_url="http://kinto.test/v1")
+try:
+    AsyncClient(server_url="http://kinto.test/v1")
+except ImportError as exc:
+    print(exc)
+"""
+
+
+def test_a_plain_install_is_sync_only_and_says_what_async_needs(
+    installed: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    # the wheel was installed without extras: no async HTTP library came with it
+    said = _run(installed / "python", "-c", SYNC_ONLY, cwd=tmp_path)
+    assert "pip install 'kintorm[async]'" in said
+
+
 def test_changelog_has_a_section_for_the_version() -> None:
     headings = [
         line[3:].split(" ")[0]

@@ -21,7 +21,7 @@ from kintorm.client.messages import Request
 from kintorm.client.operation import AsyncDriver
 from kintorm.client.session import call_session, response_from
 from kintorm.client.sync import Client
-from kintorm.client.transport import HttpxTransport
+from kintorm.client.transport import HttpxTransport, async_http
 
 
 class PageStream(AsyncIterator[Any]):
@@ -51,7 +51,9 @@ class PageStream(AsyncIterator[Any]):
 class AsyncClient(BaseClient, AsyncDriver):
     """The asynchronous Kinto client: every ``Client`` method, awaited."""
 
-    _library = "httpx"
+    @property
+    def _library(self) -> str:  # type: ignore[override]
+        return str(async_http().__name__)  # httpx2 or httpx
 
     def _make_transport(self, verify: bool | str) -> HttpxTransport:
         return HttpxTransport(verify=verify)

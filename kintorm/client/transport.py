@@ -3,17 +3,29 @@
 They know nothing about Kinto: no retries, no status handling, no JSON. A
 transport failure (no response at all) becomes a :class:`TransportError` whose
 message names the method and path, never the headers.
+
+The async transport runs on ``httpx2`` (the maintained fork of httpx) when it is
+installed, else on ``httpx``: both have the same API. ``$KINTORM_ASYNC_HTTP``
+(``httpx2`` or ``httpx``) chooses one when both are installed. Neither is needed
+by the sync client: they are imported when the first ``AsyncClient`` is made.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import os
+import ssl
 import threading
 from collections.abc import Mapping
-from typing import Any, Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-import httpx
 import requests
+
+if TYPE_CHECKING:
+    import httpx
 
 from kintorm.client.exceptions import TransportError
 from kintorm.client.messages import Request, Response
@@ -111,15 +123,50 @@ class RequestsTransport:
             session.close()
 
 
-def _httpx_timeout(timeout: Timeout) -> httpx.Timeout:
+#: The async HTTP libraries, in order of preference.
+ASYNC_LIBRARIES = ("httpx2", "httpx")
+#: The environment variable naming the one to use when both are installed.
+ASYNC_LIBRARY_ENV = "KINTORM_ASYNC_HTTP"
+MISSING_ASYNC = (
+    "kintorm's AsyncClient needs an async HTTP library: pip install 'kintorm[async]' "
+    "(it installs httpx2; httpx works too)"
+)
+
+
+@functools.cache
+def async_http() -> ModuleType:
+    """The async HTTP library: ``$KINTORM_ASYNC_HTTP`` when set, else ``httpx2`` when
+    installed, else ``httpx``. ImportError saying what to install when there is none;
+    ValueError for a ``$KINTORM_ASYNC_HTTP`` that is not one of ASYNC_LIBRARIES."""
+    chosen = os.environ.get(ASYNC_LIBRARY_ENV)
+    if chosen and chosen not in ASYNC_LIBRARIES:
+        raise ValueError(f"${ASYNC_LIBRARY_ENV} must be one of {ASYNC_LIBRARIES}, not {chosen!r}")
+    for name in (chosen,) if chosen else ASYNC_LIBRARIES:
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    raise ImportError(
+        MISSING_ASYNC if not chosen else f"${ASYNC_LIBRARY_ENV}={chosen}: {chosen} is not installed"
+    )
+
+
+def _tls(verify: bool | str) -> bool | ssl.SSLContext:
+    """``verify`` for httpx: a CA bundle's path becomes an SSL context that trusts it
+    (verification stays on; httpx deprecates a path, httpx2 refuses it)."""
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+
+
+def _httpx_timeout(http: ModuleType, timeout: Timeout) -> httpx.Timeout:
     if isinstance(timeout, tuple):
         connect, read = timeout
-        return httpx.Timeout(read, connect=connect)
-    return httpx.Timeout(timeout)
+        return http.Timeout(read, connect=connect)  # type: ignore[no-any-return]
+    return http.Timeout(timeout)  # type: ignore[no-any-return]
 
 
 class HttpxTransport:
-    """Async transport on ``httpx.AsyncClient`` (a real event-loop client, no threads)."""
+    """Async transport on ``httpx2.AsyncClient`` or ``httpx.AsyncClient`` (see
+    :func:`async_http`): a real event-loop client, no threads."""
 
     def __init__(
         self,
@@ -127,7 +174,8 @@ class HttpxTransport:
         verify: bool | str = True,
         client: httpx.AsyncClient | None = None,
     ) -> None:
-        self._client = client or httpx.AsyncClient(verify=verify, follow_redirects=True)
+        self._http = async_http()
+        self._client = client or self._http.AsyncClient(verify=_tls(verify), follow_redirects=True)
 
     async def send(
         self,
@@ -145,10 +193,10 @@ class HttpxTransport:
                 content=request.body if not request.files else None,
                 data=dict(request.form) if request.files else None,
                 files=_files(request),
-                timeout=_httpx_timeout(timeout),
-                auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+                timeout=_httpx_timeout(self._http, timeout),
+                auth=auth if auth is not None else self._http.USE_CLIENT_DEFAULT,
             )
-        except httpx.HTTPError as exc:
+        except self._http.HTTPError as exc:
             raise _failure(request, exc) from None
         return Response(r.status_code, dict(r.headers), r.content, request)
 

@@ -17,12 +17,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
-import httpx
 import requests
 from requests.structures import CaseInsensitiveDict
 
 from kintorm import AsyncClient, Client
-from kintorm.client.transport import HttpxTransport
+from kintorm.client.transport import HttpxTransport, async_http
+
+#: the async HTTP library the AsyncClient runs on (httpx2, or httpx: see async_http)
+httpx = async_http()
 
 SERVER = "http://kinto.test/v1"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -80,7 +82,7 @@ class Wire:
 
     @property
     def library(self) -> str:
-        return "httpx" if self.is_async else "requests"
+        return httpx.__name__ if self.is_async else "requests"
 
     def reply(
         self,

@@ -14,14 +14,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-import httpx
 import pytest
 import responses
 
 from kintorm import AsyncClient, BrowserOAuth, Client, KintoException
-from kintorm.client.transport import HttpxTransport
+from kintorm.client.transport import HttpxTransport, async_http
 
 from ._wire import SERVER, SERVER_INFO
+
+httpx = async_http()  # the library AsyncClient runs on
 
 PROVIDERS = [
     {"name": "auth0", "auth_path": "/openid/auth0/login", "header_type": "Bearer"},

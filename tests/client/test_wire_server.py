@@ -6,12 +6,12 @@ import platform
 import re
 from typing import Any
 
-import httpx
 import pytest
 import requests
 
 import kintorm
 from kintorm import AsyncClient, Client
+from kintorm.client.transport import async_http
 
 from ._wire import SERVER, SERVER_INFO, Wire
 
@@ -47,13 +47,13 @@ def test_get_endpoint(cls: type[Any]) -> None:
 def test_user_agent(wire: Wire) -> None:
     wire.ok("GET", "/buckets/b")
     wire.run(lambda c: c.get_bucket(id="b"))
-    library_version = (httpx if wire.is_async else requests).__version__
+    library_version = (async_http() if wire.is_async else requests).__version__
     assert wire.calls[0].headers["User-Agent"] == (
         f"kintorm/{kintorm.__version__} {wire.library}/{library_version} "
         f"python/{platform.python_version()}"
     )
     assert re.fullmatch(
-        r"kintorm/\S+ (requests|httpx)/\S+ python/\S+", wire.calls[0].headers["User-Agent"]
+        r"kintorm/\S+ (requests|httpx2?)/\S+ python/\S+", wire.calls[0].headers["User-Agent"]
     )
 
 

@@ -170,13 +170,14 @@ def test_a_ca_bundle_from_the_environment_is_still_honoured(
 
 def test_httpx_transport_verifies_tls_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
-    real = transport_module.httpx.AsyncClient
+    http = transport_module.async_http()
+    real = http.AsyncClient
 
     def recording(**kwargs: Any) -> Any:
         seen.append(kwargs.get("verify", "<default: True>"))
         return real(**kwargs)
 
-    monkeypatch.setattr(transport_module.httpx, "AsyncClient", recording)
+    monkeypatch.setattr(http, "AsyncClient", recording)
     AsyncClient(server_url="https://kinto.test/v1")
     AsyncClient(server_url="https://kinto.test/v1", verify=False)
     assert seen == [True, False]
