@@ -4,7 +4,8 @@ Functions of the compiled requests, the model and the client (no query set):
 :func:`records` streams the listing (merging the branches of a union),
 :func:`instances` loads its records (``on_invalid`` through ``invalid``),
 :func:`count_op` adds up the HEAD counts and :func:`get_by_id_op` is the
-single-object GET of ``get(id=...)``.
+single-object GET of ``get(id=...)`` (:func:`record_op` its request, 404 as
+``DoesNotExist``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from kintorm.client.base import BaseClient
 from kintorm.client.exceptions import KintoException
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Op
+from kintorm.client.resources import JSONDict
 from kintorm.orm._requests import count_op as head_count_op
 from kintorm.orm._requests import merged_records_stream, records_stream
 from kintorm.orm.exceptions import InvalidRecord
@@ -25,7 +27,7 @@ from kintorm.orm.query.spec import CompiledRequest, QuerySpec
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
 
-__all__ = ["count_op", "get_by_id_op", "instances", "records"]
+__all__ = ["count_op", "get_by_id_op", "instances", "record_op", "records"]
 
 M = TypeVar("M", bound="Record")
 #: what a query set does with a record that does not fit the model (on_invalid)
@@ -70,12 +72,12 @@ def count_op(client: BaseClient, compiled: Sequence[CompiledRequest], spec: Quer
     return max(0, total - spec.start)
 
 
-def get_by_id_op(model: type[M], client: BaseClient, record_id: str, invalid: Invalid) -> Op[M]:
-    """The record ``record_id`` (a single-object GET, permissions included);
-    ``model.DoesNotExist`` when it is missing or skipped by ``invalid``."""
+def record_op(model: type[Record], client: BaseClient, record_id: str) -> Op[JSONDict]:
+    """The body of ``GET`` on the record ``record_id`` (data and permissions);
+    ``model.DoesNotExist`` on 404."""
     bucket, collection = location(model, client)
     try:
-        body = yield from BaseClient.get_record.op(
+        body: JSONDict = yield from BaseClient.get_record.op(
             client, id=record_id, bucket=bucket, collection=collection
         )
     except KintoException as exc:
@@ -85,6 +87,13 @@ def get_by_id_op(model: type[M], client: BaseClient, record_id: str, invalid: In
                 f"bucket {bucket!r}, collection {collection!r}"
             ) from exc
         raise
+    return body
+
+
+def get_by_id_op(model: type[M], client: BaseClient, record_id: str, invalid: Invalid) -> Op[M]:
+    """The record ``record_id`` (a single-object GET, permissions included);
+    ``model.DoesNotExist`` when it is missing or skipped by ``invalid``."""
+    body = yield from record_op(model, client, record_id)
     try:
         return from_wire(model, body["data"], body.get("permissions"), client=client)
     except InvalidRecord as exc:
