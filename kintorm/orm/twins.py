@@ -164,7 +164,7 @@ class Twin(Generic[S, P, T]):
             return await arun(obj, *args, **kwargs)
 
         bound.__name__, bound.__qualname__ = self.__name__, self.__qualname__
-        bound.__doc__ = self.__doc__
+        bound.__module__, bound.__doc__ = self.__module__, self.__doc__
         bound.__signature__ = self.method.bound_signature  # type: ignore[attr-defined]
         return bound
 
