@@ -1,10 +1,9 @@
 """The object mapper: attrs models of Kinto records, lazy query sets, safe saves."""
 
-from kintorm.orm.bulk import BulkResult, Outcome
+from kintorm.orm.bulk import BulkError, BulkResult, Outcome
 from kintorm.orm.connection import connect, disconnect, get_default_client
 from kintorm.orm.convert import converter
 from kintorm.orm.exceptions import (
-    BulkError,
     ConflictError,
     DeferredFieldError,
     DoesNotExist,

@@ -1,16 +1,18 @@
-"""Outcomes of bulk operations (bulk_create, QuerySet.update, QuerySet.delete)."""
+"""Outcomes of bulk operations (bulk_create, QuerySet.update, QuerySet.delete), and
+:class:`BulkError`, raised with them when some items failed (a branch of the tree
+drawn in :mod:`kintorm.orm.exceptions`, kept here beside the result it holds)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from kintorm.client.exceptions import KintoException
-from kintorm.orm.exceptions import BulkError
+from kintorm.orm.exceptions import ORMError
 
-__all__ = ["BulkResult", "NotSent", "Outcome"]
+__all__ = ["BulkError", "BulkResult", "NotSent", "Outcome"]
 
 T = TypeVar("T")
 #: failures shown by BulkResult's repr
@@ -97,3 +99,14 @@ class BulkResult(Generic[T]):
                 self,
             )
         return self
+
+
+class BulkError(ORMError):
+    """Some items of a bulk operation failed; the others are done.
+
+    ``result`` is the :class:`BulkResult` with every outcome.
+    """
+
+    def __init__(self, message: str, result: BulkResult[Any]) -> None:
+        super().__init__(message)
+        self.result = result

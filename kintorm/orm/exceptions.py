@@ -12,6 +12,7 @@ The tree::
      │    ├── ValidationError           a value the model or the server's schema rejects
      │    │    └── InvalidRecord        a stored record the model cannot load (``.data``)
      │    └── BulkError                 some items of a bulk operation failed; ``.result``
+     │                                  (defined in kintorm.orm.bulk, beside the result it holds)
      └── KintoException (client)
           ├── PermissionDenied          403 on a write: bucket/collection missing or not writable
           └── PreconditionFailed (client)
@@ -20,15 +21,11 @@ The tree::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kintorm.client.exceptions import KintoException, PreconditionFailed
 
-if TYPE_CHECKING:
-    from kintorm.orm.bulk import BulkResult
-
 __all__ = [
-    "BulkError",
     "ConflictError",
     "DeferredFieldError",
     "DoesNotExist",
@@ -112,17 +109,6 @@ class InvalidRecord(ValidationError):
         super().__init__(message, field=field, errors=errors)
         self.record_id = record_id
         self.data = data
-
-
-class BulkError(ORMError):
-    """Some items of a bulk operation failed; the others are done.
-
-    ``result`` is the :class:`~kintorm.orm.bulk.BulkResult` with every outcome.
-    """
-
-    def __init__(self, message: str, result: BulkResult[Any]) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 class PermissionDenied(KintoException):

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from kintorm.client.base import BaseClient
 from kintorm.client.protocol import Op
 from kintorm.orm.conflicts import DEFAULT_ATTEMPTS, update_with_retry_op
-from kintorm.orm.query import QuerySet
+from kintorm.orm.query.queryset import RUNS, QuerySet
+from kintorm.orm.twins import twin
 
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
@@ -30,9 +31,15 @@ class Manager(QuerySet[M]):
         """The manager on another client (server, user or bucket)."""
         return Manager(self.model, self.spec, client)
 
+    @RUNS.method
     def update_with_retry(
-        self, id: str, fn: Callable[[M], Any], *, attempts: int = DEFAULT_ATTEMPTS
-    ) -> M:
+        self,
+        client: BaseClient,
+        id: str,
+        fn: Callable[[M], Any],
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+    ) -> Op[M]:
         """Load record ``id``, call ``fn(record)`` to change it, save it (``If-Match``);
         when someone else saved it meanwhile (412), load it again and call ``fn`` again,
         up to ``attempts`` times (then ConflictError). Returns the saved record.
@@ -40,18 +47,9 @@ class Manager(QuerySet[M]):
         ``fn`` must compute its change from the record it is given (it may run
         several times): ``lambda c: setattr(c, "value", c.value + 1)``.
         """
-        return self._sync("update_with_retry", self._update_with_retry_op, id, fn, attempts)
-
-    async def aupdate_with_retry(
-        self, id: str, fn: Callable[[M], Any], *, attempts: int = DEFAULT_ATTEMPTS
-    ) -> M:
-        """The awaited twin of :meth:`update_with_retry`."""
-        return await self._async("update_with_retry", self._update_with_retry_op, id, fn, attempts)
-
-    def _update_with_retry_op(
-        self, client: BaseClient, id: str, fn: Callable[[M], Any], attempts: int
-    ) -> Op[M]:
         return update_with_retry_op(self.model, client, id, fn, attempts)
+
+    aupdate_with_retry = twin(update_with_retry)
 
 
 class ManagerDescriptor:

@@ -89,3 +89,18 @@ def test_delete_is_one_filtered_delete(client: Client, http: Counter, orm: ORM) 
     assert sorted(orm(Item.objects).values_list("id", flat=True)) == ["d4", "d5"]
     with pytest.raises(TypeError):
         orm(Item.objects.all()[:2]).delete()
+
+
+def test_both_forms_take_concurrency(http: Counter, orm: ORM) -> None:
+    """update() and bulk_create() take ``concurrency`` as their awaited twins do (a
+    Client sends the chunks in turn); a value below 1 is refused on both."""
+    created = orm(Item.objects).bulk_create(
+        [Item(title=f"k{i}", n=i) for i in range(30)], concurrency=1
+    )
+    assert len(created.succeeded) == 30
+    http.reset()
+    updated = orm(Item.objects.filter(n__lt=30)).update(done=True, concurrency=2)
+    assert len(updated.succeeded) == 30 and http.methods.count("POST") >= 2
+    with pytest.raises(ValueError, match="concurrency must be at least 1"):
+        orm(Item.objects).bulk_create([Item(title="z")], concurrency=0)
+    assert orm(Item.objects).count() == 30

@@ -1,0 +1,143 @@
+"""What every query set holds and does without building another one.
+
+:class:`QueryBase` holds the model, the :class:`~kintorm.orm.query.spec.QuerySpec`
+and the client, compiles the spec to its requests, and lists and loads the records
+(``for``, ``len()``, ``async for``), caching them. The chainable
+:class:`~kintorm.orm.query.queryset.QuerySet` builds on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from kintorm.client.base import BaseClient
+from kintorm.client.endpoints import endpoint
+from kintorm.client.operation import Stream
+from kintorm.client.protocol import Op, collect
+from kintorm.orm import connection
+from kintorm.orm.drive import run_async, run_sync
+from kintorm.orm.exceptions import InvalidRecord
+from kintorm.orm.persist import client_for, location
+from kintorm.orm.query import reads
+from kintorm.orm.query.spec import CompiledRequest, QuerySpec, compile_queries, compile_query
+
+if TYPE_CHECKING:
+    from kintorm.orm.model import Record
+
+__all__ = ["QueryBase"]
+
+M = TypeVar("M", bound="Record")
+
+
+class QueryBase(Generic[M]):
+    """A query on a model's collection: its spec, requests and records."""
+
+    def __init__(
+        self, model: type[M], spec: QuerySpec | None = None, client: BaseClient | None = None
+    ) -> None:
+        self.model = model
+        self.spec = spec or QuerySpec()
+        self._client = client
+        self._cache: list[M] | None = None
+
+    def _not_sliced(self, what: str) -> None:
+        if self.spec.sliced:
+            raise TypeError(f"cannot {what} a query set once it has been sliced")
+
+    # --- compiling ------------------------------------------------------------------
+
+    def _resolve_client(self) -> BaseClient:
+        return self._client or client_for(self.model)
+
+    def _path(self, client: BaseClient | None) -> str:
+        bucket, collection = location(self.model, client)
+        return endpoint("records", bucket=bucket, collection=collection)
+
+    def _compiled(
+        self, client: BaseClient, method: str, page_size: int | None = None
+    ) -> tuple[CompiledRequest, ...]:
+        return compile_queries(self.spec, self._path(client), method, page_size=page_size)
+
+    def compile(self, method: str = "GET", *, page_size: int | None = None) -> CompiledRequest:
+        """The request this query set sends (no I/O). Without a client, a model with no
+        bucket of its own is shown in the ``default`` bucket. A union of queries
+        (``isnull=True`` on a str, number or list field) raises UnsupportedQuery: see
+        :meth:`compile_all`."""
+        return compile_query(self.spec, self._compile_path(), method, page_size=page_size)
+
+    def compile_all(
+        self, method: str = "GET", *, page_size: int | None = None
+    ) -> tuple[CompiledRequest, ...]:
+        """Every request this query set sends (no I/O): one, or one per branch of a
+        union, whose results are added up (count) or merged (listings)."""
+        return compile_queries(self.spec, self._compile_path(), method, page_size=page_size)
+
+    def _compile_path(self) -> str:
+        client = self._client or self.model._meta.client
+        if client is None and self.model._meta.bucket is None:
+            client = connection._default
+        if client is None and self.model._meta.bucket is None:
+            return endpoint("records", bucket="default", collection=self.model._meta.collection)
+        return self._path(client)
+
+    def __repr__(self) -> str:
+        try:
+            urls = " + ".join(c.request().path_url for c in self.compile_all())
+            return f"<QuerySet {self.model.__name__} GET {urls}>"
+        except Exception:
+            return f"<QuerySet {self.model.__name__}>"
+
+    # --- loading --------------------------------------------------------------------
+
+    def _instances(self, raw: Iterable[dict[str, Any]], client: BaseClient) -> Iterator[M]:
+        partial = self.spec.fields is not None
+        return reads.instances(self.model, raw, client, partial=partial, invalid=self._invalid)
+
+    def _invalid(self, exc: InvalidRecord) -> None:
+        """Raise ``exc``, or note it and return (the record is skipped): ``on_invalid``."""
+        action = self.spec.on_invalid
+        if action == "raise":
+            raise exc
+        if callable(action):
+            action(exc)
+
+    def _raw_stream(self, client: BaseClient, page_size: int | None = None) -> Stream:
+        return reads.records(client, self._compiled(client, "GET", page_size), self.spec)
+
+    def _fetch_op(self, client: BaseClient) -> Op[list[M]]:
+        raw = yield from collect(self._raw_stream(client))
+        return list(self._instances(raw, client))
+
+    def _results_op(self, client: BaseClient) -> Op[list[M]]:
+        """The records, fetched once and cached."""
+        if self._cache is None:
+            self._cache = yield from self._fetch_op(client)
+        return self._cache
+
+    def _fetch(self) -> list[M]:
+        if self._cache is not None:  # also after 'async for'
+            return self._cache
+        client = self._resolve_client()
+        return run_sync(
+            client,
+            self._results_op(client),
+            "iterating a query set (for, list(), len(), bool())",
+            "'async for' ([x async for x in qs])",
+        )
+
+    def __iter__(self) -> Iterator[M]:
+        return iter(self._fetch())
+
+    async def __aiter__(self) -> AsyncIterator[M]:
+        """``async for record in qs``: the records, fetched once (every page) and cached."""
+        client = self._resolve_client()
+        records = await run_async(client, self._results_op(client), "'async for'", "a plain 'for'")
+        for record in records:
+            yield record
+
+    def __len__(self) -> int:
+        return len(self._fetch())
+
+    def __bool__(self) -> bool:
+        return bool(self._fetch())

@@ -1,0 +1,103 @@
+"""What a query set's reads do once compiled: list, load, count, get by id.
+
+Functions of the compiled requests, the model and the client (no query set):
+:func:`records` streams the listing (merging the branches of a union),
+:func:`instances` loads its records (``on_invalid`` through ``invalid``),
+:func:`count_op` adds up the HEAD counts and :func:`get_by_id_op` is the
+single-object GET of ``get(id=...)`` (:func:`record_op` its request, 404 as
+``DoesNotExist``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from kintorm.client.base import BaseClient
+from kintorm.client.exceptions import KintoException
+from kintorm.client.operation import Stream
+from kintorm.client.protocol import Op
+from kintorm.client.resources import JSONDict
+from kintorm.orm._requests import count_op as head_count_op
+from kintorm.orm._requests import merged_records_stream, records_stream
+from kintorm.orm.exceptions import InvalidRecord
+from kintorm.orm.persist import from_wire, loader, location
+from kintorm.orm.query.spec import CompiledRequest, QuerySpec
+
+if TYPE_CHECKING:
+    from kintorm.orm.model import Record
+
+__all__ = ["count_op", "get_by_id_op", "instances", "record_op", "records"]
+
+M = TypeVar("M", bound="Record")
+#: what a query set does with a record that does not fit the model (on_invalid)
+Invalid = Callable[[InvalidRecord], None]
+
+
+def records(client: BaseClient, compiled: Sequence[CompiledRequest], spec: QuerySpec) -> Stream:
+    """The pages of the listing, the slice applied; a union's listings merged in order."""
+    if len(compiled) == 1:
+        return records_stream(client, compiled[0].request(), spec.start, spec.stop)
+    descending = spec.sort != ("last_modified",)  # Kinto's default: -last_modified
+    requests = [c.request() for c in compiled]
+    return merged_records_stream(client, requests, descending, spec.start, spec.stop)
+
+
+def instances(
+    model: type[M],
+    raw: Iterable[dict[str, Any]],
+    client: BaseClient,
+    *,
+    partial: bool,
+    invalid: Invalid,
+) -> Iterator[M]:
+    """The listed records as instances, tombstones left out."""
+    load = loader(model, owned=True)  # the page's records are ours
+    for item in raw:
+        if item.get("deleted"):
+            continue  # a tombstone (filters on last_modified return them)
+        try:
+            yield load(item, None, partial, client)
+        except InvalidRecord as exc:
+            invalid(exc)
+
+
+def count_op(client: BaseClient, compiled: Sequence[CompiledRequest], spec: QuerySpec) -> Op[int]:
+    """The number of records: one HEAD per query (disjoint), the slice applied."""
+    total = 0
+    for query in compiled:
+        total += yield from head_count_op(client, query.path, query.params)
+    if spec.stop is not None:
+        total = min(total, spec.stop)
+    return max(0, total - spec.start)
+
+
+def record_op(model: type[Record], client: BaseClient, record_id: str) -> Op[JSONDict]:
+    """The body of ``GET`` on the record ``record_id`` (data and permissions);
+    ``model.DoesNotExist`` on 404."""
+    bucket, collection = location(model, client)
+    try:
+        body: JSONDict = yield from BaseClient.get_record.op(
+            client, id=record_id, bucket=bucket, collection=collection
+        )
+    except KintoException as exc:
+        if getattr(exc.response, "status_code", None) == 404:
+            raise model.DoesNotExist(
+                f"{model.__name__} {record_id!r} does not exist in "
+                f"bucket {bucket!r}, collection {collection!r}"
+            ) from exc
+        raise
+    return body
+
+
+def get_by_id_op(model: type[M], client: BaseClient, record_id: str, invalid: Invalid) -> Op[M]:
+    """The record ``record_id`` (a single-object GET, permissions included);
+    ``model.DoesNotExist`` when it is missing or skipped by ``invalid``."""
+    body = yield from record_op(model, client, record_id)
+    try:
+        return from_wire(model, body["data"], body.get("permissions"), client=client)
+    except InvalidRecord as exc:
+        invalid(exc)
+        raise model.DoesNotExist(
+            f"{model.__name__} {record_id!r} does not fit the model and was skipped (on_invalid)"
+        ) from exc
