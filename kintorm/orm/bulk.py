@@ -47,10 +47,13 @@ class BulkResult(Generic[T]):
 
     @property
     def succeeded(self) -> list[Outcome[T]]:
+        """The outcomes of the items the server applied."""
         return [o for o in self.outcomes if o.ok]
 
     @property
     def failed(self) -> list[Outcome[T]]:
+        """The outcomes of the items that failed, each with its ``error`` (see ``unknown``
+        for those whose answer was lost and may have been applied)."""
         return [o for o in self.outcomes if not o.ok]
 
     @property
@@ -67,6 +70,7 @@ class BulkResult(Generic[T]):
 
     @property
     def instances(self) -> list[T]:
+        """The instances written (bulk_create), in the order given, failed ones left out."""
         return [o.instance for o in self.outcomes if o.ok and o.instance is not None]
 
     def __len__(self) -> int:

@@ -4,13 +4,13 @@
 Each is an action (see :mod:`kintorm.orm.drive`). The per-record requests go
 through ``POST /batch`` (chunked at the server's ``batch_max_requests``; the chunks
 ``concurrency`` at a time on an AsyncClient, in turn on a Client) and every item
-gets its own :class:`~kintorm.orm.bulk.Outcome`. The requests are made by
-:func:`patch_request` and :func:`create_request`, the new ids by :func:`new_id`.
+gets its own :class:`~kintorm.orm.bulk.Outcome`. The requests are made by the
+client's builders (:mod:`kintorm.client.writes`), as the client's own verbs make
+theirs, and so are the new ids.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,7 +18,8 @@ from kintorm.client.base import BaseClient
 from kintorm.client.endpoints import endpoint
 from kintorm.client.exceptions import KintoException
 from kintorm.client.operation import Stream
-from kintorm.client.protocol import JSON_CONTENT_TYPE, Op, Request, collect, encode_json, quote_etag
+from kintorm.client.protocol import Op, collect
+from kintorm.client.writes import create_request, new_record_id, patch_request
 from kintorm.orm._requests import batch_op
 from kintorm.orm.bulk import BulkResult, Outcome
 from kintorm.orm.convert import unstructure_value
@@ -33,11 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "bulk_create_op",
-    "create_request",
     "delete_op",
     "get_or_create_op",
-    "new_id",
-    "patch_request",
     "update_data",
     "update_op",
     "update_or_create_op",
@@ -46,37 +44,8 @@ __all__ = [
 M = TypeVar("M", bound="Record")
 
 
-# --- the requests (to be swapped for the client's request builders) -----------------
-
-
-def new_id() -> str:
-    """A fresh record id (a UUID4), made client-side so a lost answer can be replayed."""
-    return str(uuid.uuid4())
-
-
-def patch_request(
-    bucket: str, collection: str, record_id: str, body: bytes, last_modified: int
-) -> Request:
-    """``PATCH`` of one record with ``body`` (JSON, shallow merge), ``If-Match`` on
-    the version listed."""
-    return Request(
-        "PATCH",
-        endpoint("record", bucket=bucket, collection=collection, id=record_id),
-        headers={"Content-Type": JSON_CONTENT_TYPE, "If-Match": quote_etag(last_modified)},
-        body=body,
-    )
-
-
-def create_request(
-    bucket: str, collection: str, record_id: str, payload: Mapping[str, Any]
-) -> Request:
-    """``PUT`` of a new record (``If-None-Match: *``: create only)."""
-    return Request(
-        "PUT",
-        endpoint("record", bucket=bucket, collection=collection, id=record_id),
-        headers={"Content-Type": JSON_CONTENT_TYPE, "If-None-Match": "*"},
-        body=encode_json(payload),
-    )
+def _record_path(bucket: str, collection: str, record_id: str) -> str:
+    return endpoint("record", bucket=bucket, collection=collection, id=record_id)
 
 
 # --- get_or_create / update_or_create -------------------------------------------------
@@ -144,9 +113,11 @@ def update_op(
     targets = [t for t in targets if not t.get("deleted")]
     if not data or not targets:
         return BulkResult(tuple(Outcome(t["id"], True) for t in targets))
-    body = encode_json({"data": data})
     requests = [
-        patch_request(bucket, collection, t["id"], body, t["last_modified"]) for t in targets
+        patch_request(
+            _record_path(bucket, collection, t["id"]), data=data, if_match=t["last_modified"]
+        )
+        for t in targets
     ]
     results = yield from batch_op(client, requests, limit=concurrency)
     outcomes = tuple(
@@ -186,11 +157,9 @@ def bulk_create_op(
     requests = []
     for obj, doc in zip(objs, documents, strict=True):
         if obj.id is None:
-            obj.id = new_id()
-        payload: dict[str, Any] = {"data": doc["data"]}
-        if doc["permissions"]:
-            payload["permissions"] = doc["permissions"]
-        requests.append(create_request(bucket, collection, obj.id, payload))
+            obj.id = new_record_id()
+        path = _record_path(bucket, collection, obj.id)
+        requests.append(create_request(path, doc["data"], doc["permissions"] or None))
     results = yield from batch_op(client, requests, limit=concurrency) if requests else _nothing()
     outcomes = []
     for obj, doc, result in zip(objs, documents, results, strict=True):
