@@ -33,8 +33,15 @@ PG_WORKERS = 4
 # (both clients pay the same server cost, and history doubles every write), plus the
 # bench's seeding endpoint (bench/kinto_seed.py: records written straight to storage).
 SERVER_SETTINGS = {
-    "kinto.includes": "kinto.plugins.default_bucket kinto.plugins.accounts kinto.plugins.flush "
-    + SEED_PLUGIN
+    "kinto.includes": " ".join(
+        (
+            "kinto.plugins.default_bucket",
+            "kinto.plugins.accounts",
+            "kinto.plugins.flush",
+            "kintorm.kinto_plugin",  # as deployed: atomic If-Match writes (no warning)
+            SEED_PLUGIN,
+        )
+    )
 }
 
 
