@@ -269,6 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def fewer(reps: int) -> str:
+    """Which workloads take fewer repetitions than ``reps``, in words."""
+    by_count: dict[int, list[str]] = {}
+    for w in WORKLOADS:
+        if w.reps is not None and w.reps < reps:
+            by_count.setdefault(w.reps, []).append(w.id)
+    parts = [f"{', '.join(ids)}: {n}" for n, ids in sorted(by_count.items(), reverse=True)]
+    return "fewer for the slow ones, " + "; ".join(parts) if parts else "for every workload"
+
+
 def write_docs(
     path: pathlib.Path,
     rows: list[report.Row],
@@ -292,8 +302,7 @@ def write_docs(
         "Both clients run in the same process against the same Kinto server, started by "
         "`kintorm.server` (memory backend, and PostgreSQL with "
         f"{PG_WORKERS} gunicorn workers when reachable; history plugin off). Each workload: "
-        f"{warmup} warm-up run, then {reps} repetitions (fewer where the *spread* column "
-        "shows fewer distinct runs: B3, B4, B7, B9 take 3, B2a and B10 one) alternating the "
+        f"{warmup} warm-up run, then {reps} repetitions ({fewer(reps)}) alternating the "
         "sides; figures are medians, the *spread* is the minimum to maximum of the kept "
         "repetitions of the target figure (wall time unless CPU is the target), and the "
         "*load* is the machine's 1-minute load average before and after the row. *Wall* "
