@@ -45,6 +45,8 @@ from kintorm.server.postgresql import (
     postgresql_status,
     postgresql_url,
 )
+
+# kept importable from here for the tests that read them
 from kintorm.server.process import _group_cpu_ticks as _group_cpu_ticks
 from kintorm.server.settings import _PLUGINS as _PLUGINS
 
@@ -53,10 +55,8 @@ __all__ = [
     "INSTALL_HINT",
     "PG_DB_SUFFIX_ENV",
     "PG_URL_ENV",
-    "_PLUGINS",
     "KintoServer",
     "ServerError",
-    "_group_cpu_ticks",
     "http_json",
     "missing_server_extra",
     "postgresql_status",
