@@ -67,8 +67,11 @@ demo: $(SERVER_STAMP)
 serve: $(SERVER_STAMP)
 	$(VENV)/bin/kintorm serve $(SERVE_ARGS)
 
+# kintorm vs kinto-http on Kinto (memory, and PostgreSQL with 4 workers when reachable):
+# about 25 minutes, writes docs/benchmarks.md. A smoke run (sizes / 10, one repetition,
+# no page): make bench BENCH_ARGS=--quick; one workload: BENCH_ARGS="--only B1".
 bench: $(DEV_STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site dist

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import functools
 import logging
+import os
 import pathlib
 import sys
 import time
@@ -19,17 +21,27 @@ from collections.abc import Iterator
 import kinto_http
 
 import kintorm
-from bench import harness, workloads
+from bench import harness, report, workloads
+from bench.context import SEED_PLUGIN
 from bench.workloads import BUCKET, MAPPER_MISSING, WORKLOADS, Ctx, Workload
 from kintorm.server import KintoServer, postgresql_status
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PG_DATABASE = "kintorm_bench"
 PG_WORKERS = 4
-# The server as the test suite starts it, minus the history plugin and attachments:
-# both clients pay the same server cost, and history doubles every write.
+# The server as the test suite starts it, minus the history plugin and attachments
+# (both clients pay the same server cost, and history doubles every write), plus the
+# bench's seeding endpoint (bench/kinto_seed.py: records written straight to storage).
 SERVER_SETTINGS = {
-    "kinto.includes": "kinto.plugins.default_bucket kinto.plugins.accounts kinto.plugins.flush"
+    "kinto.includes": " ".join(
+        (
+            "kinto.plugins.default_bucket",
+            "kinto.plugins.accounts",
+            "kinto.plugins.flush",
+            "kintorm.kinto_plugin",  # as deployed: atomic If-Match writes (no warning)
+            SEED_PLUGIN,
+        )
+    )
 }
 
 
@@ -65,6 +77,9 @@ def selected(only: str | None) -> list[Workload]:
 
 @contextlib.contextmanager
 def running(backend: str, url: str | None, scale: float) -> Iterator[Ctx]:
+    # the server's processes import bench.kinto_seed from this checkout
+    path = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(path))
     if backend == "memory":
         server = KintoServer(settings=SERVER_SETTINGS, attachments=False)
     else:
@@ -77,41 +92,75 @@ def running(backend: str, url: str | None, scale: float) -> Iterator[Ctx]:
         anchor = kinto_http.Client(server_url=server.url, auth=auth, bucket=BUCKET)
         client.delete_bucket(id=BUCKET, if_exists=True)  # PostgreSQL keeps earlier runs
         client.create_bucket(id=BUCKET)
+        ctx = Ctx(server, backend, scale, anchor, client)
+        ctx.raw.auth = auth
         try:
-            yield Ctx(server, backend, scale, anchor, client)
+            yield ctx
         finally:
+            ctx.raw.close()
             client.close()
 
 
 def run_workload(
     w: Workload, ctx: Ctx, reps: int, warmup: int, riders: list[Workload]
-) -> list[harness.Row]:
+) -> list[report.Row]:
     """The rows of ``w`` and of the ``riders`` (workloads whose anchor is ``w``'s):
-    one alternation over the anchor, ``w``'s kintorm side and each rider's."""
+    one alternation over the anchor, ``w``'s kintorm side, each rider's and ``w``'s
+    reference side (unless that one is measured apart, ``info_reps`` times)."""
     rows = [
-        harness.Row(x.id, ctx.backend, x.title, x.target, x.metric, x.limit, x.also)
+        report.Row(
+            x.id,
+            ctx.backend,
+            x.title,
+            x.target,
+            x.metric,
+            x.limit,
+            x.also,
+            baseline=x.baseline,
+            absolute=x.absolute,
+            info_name="kinto-http" if x.info else "",
+        )
         for x in (w, *riders)
     ]
     if w.mapper and workloads.Record is None:
         for row in rows:
             row.skipped = MAPPER_MISSING
         return rows
-    per_call = ctx.n(w.per_call) if w.per_call > 1 else 1
+    sides = [lambda: w.anchor(ctx), *[lambda x=x: x.kintorm(ctx) for x in (w, *riders)]]
+    together = w.info is not None and w.info_reps is None
+    if w.info is not None:
+        info_side = functools.partial(w.info, ctx)
+        if together:
+            sides.append(info_side)
+    counts = [ctx.n(c) if c > 1 else 1 for c in w.per_call]  # one for all, or one a side
+    per_call = counts * len(sides) if len(counts) == 1 else counts
+    load0 = os.getloadavg()[0]
     anchor, *mine = harness.measure_sides(
-        [lambda: w.anchor(ctx), *[lambda x=x: x.kintorm(ctx) for x in (w, *riders)]],
+        sides,
         reps=min(reps, w.reps or reps),
         warmup=min(warmup, w.warmup if w.warmup is not None else warmup),
         memory=w.memory,
         wire=w.wire,
+        objects=w.objects,
         per_call=per_call,
     )
+    info = mine.pop() if together else None
+    if w.info is not None and w.info_reps is not None:
+        (info,) = harness.measure_sides(
+            [info_side], reps=w.info_reps, warmup=0, per_call=per_call[0]
+        )
+    load = (load0, os.getloadavg()[0])
     for row, stats in zip(rows, mine, strict=True):
-        row.anchor, row.kintorm = anchor, stats
-        for name, side in (("kinto-http", anchor), ("kintorm", stats)):
+        row.anchor, row.kintorm, row.load = anchor, stats, load
+        row.info = info if row is rows[0] else None
+        for name, side in ((row.baseline, anchor), ("kintorm", stats)):
             if side.note:
                 row.notes.append(f"{name}: {side.note}")
             if side.error:
                 row.notes.append(f"{name} failed: {side.error}")
+        note = report.info_note(row)
+        if note:
+            row.notes.append(note)
     for row in rows[1:]:
         row.notes.append(
             f"the kinto-http figures are {w.id}'s (the same work), measured in the same "
@@ -120,7 +169,7 @@ def run_workload(
     return rows
 
 
-STAGES = ("wide", "read", "iterate")
+STAGES = ("wide", "read3k", "read10k", "read20k", "flat1k", "flat50k", "pages", "iterate")
 
 
 def run_order(todo: list[Workload]) -> list[Workload]:
@@ -168,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     if workloads.Record is None:
         notes.append(f"mapper rows: {MAPPER_MISSING}")
 
-    rows: list[harness.Row] = []
+    rows: list[report.Row] = []
     for backend, url in backends:
         todo = [w for w in chosen if backend in w.backends]
         if not todo:
@@ -189,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                 riders = [x for x in ordered if x.anchor_of == w.id]
                 for row in run_workload(w, ctx, reps, warmup, riders):
                     rows.append(row)
-                    print(harness.render_text([row]).splitlines()[-1], flush=True)
+                    print(report.render_text([row]).splitlines()[-1], flush=True)
                     for note in row.notes:
                         print(f"   {note}")
                 print(f"   ({time.monotonic() - t0:.1f} s)", flush=True)
@@ -200,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     for w in chosen:
         if not ran & set(w.backends):  # PostgreSQL only, and no PostgreSQL
             skip = "PostgreSQL not reachable" if not args.no_pg else "--no-pg"
-            row = harness.Row(w.id, w.backends[0], w.title, w.target, w.metric, w.limit)
+            row = report.Row(w.id, w.backends[0], w.title, w.target, w.metric, w.limit)
             row.skipped = skip
             rows.append(row)
 
@@ -208,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.sort(key=lambda r: (r.backend != "memory", place[r.id]))
     elapsed = time.monotonic() - began
     print()
-    print(harness.render_text(rows))
+    print(report.render_text(rows))
     for note in notes:
         print(f"* {note}")
     print(f"\n{len(rows)} row(s) in {elapsed:.1f} s ({reps} repetition(s), {warmup} warm-up)")
@@ -220,9 +269,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def fewer(reps: int) -> str:
+    """Which workloads take fewer repetitions than ``reps``, in words."""
+    by_count: dict[int, list[str]] = {}
+    for w in WORKLOADS:
+        if w.reps is not None and w.reps < reps:
+            by_count.setdefault(w.reps, []).append(w.id)
+    parts = [f"{', '.join(ids)}: {n}" for n, ids in sorted(by_count.items(), reverse=True)]
+    return "fewer for the slow ones, " + "; ".join(parts) if parts else "for every workload"
+
+
 def write_docs(
     path: pathlib.Path,
-    rows: list[harness.Row],
+    rows: list[report.Row],
     notes: list[str],
     reps: int,
     warmup: int,
@@ -230,8 +289,8 @@ def write_docs(
     args: argparse.Namespace,
 ) -> None:
     png = path.with_suffix(".png")
-    harness.chart(rows, str(png))
-    info = harness.machine()
+    report.chart(rows, str(png))
+    info = report.machine()
     command = "python -m bench " + " ".join(sys.argv[1:]) if sys.argv[1:] else "make bench"
     row_notes = [f"{r.id} ({r.backend}): {n}" for r in rows for n in r.notes]
     lines = [
@@ -243,13 +302,35 @@ def write_docs(
         "Both clients run in the same process against the same Kinto server, started by "
         "`kintorm.server` (memory backend, and PostgreSQL with "
         f"{PG_WORKERS} gunicorn workers when reachable; history plugin off). Each workload: "
-        f"{warmup} warm-up run, then {reps} repetitions alternating the two clients; figures "
-        "are medians. *Wall* is the elapsed time of the client call (server included); "
-        "*CPU* is this client process's own CPU time (`time.process_time`), the server "
-        "being another process. Ratios are kintorm / kinto-http: lower is better. Memory is "
-        "the peak growth under `tracemalloc` in one extra run; bytes are the request bodies "
-        "counted on `requests`' adapter. The *target* column is the issue's target, "
-        "checked on the figure named in the *target figure* column (wall time otherwise).",
+        f"{warmup} warm-up run, then {reps} repetitions ({fewer(reps)}) alternating the "
+        "sides; figures are medians, the *spread* is the minimum to maximum of the kept "
+        "repetitions of the target figure (wall time unless CPU is the target), and the "
+        "*load* is the machine's 1-minute load average before and after the row. *Wall* "
+        "is the elapsed time of the client call (server included); *CPU* is this client "
+        "process's own CPU time (`time.process_time`), the server being another process. "
+        "Ratios are kintorm / baseline: lower is better. The *baseline* is kinto-http, "
+        "except where the server is the limit: B4 and B5 are compared with the raw floor "
+        "measured in the same run (`requests` sending the same PATCHes in raw `POST /batch` "
+        "chunks of `batch_max_requests`, or one raw `HEAD`), with kinto-http's figures in "
+        "the notes (B4's sequential `patch_record` in one run); B9 compares `list(qs)` per "
+        "record at 50,000 records with the same at 1,000. B10 counts the objects the cyclic "
+        "garbage collector tracks that each loaded record keeps alive (`gc.get_objects()` "
+        "after `gc.collect()`, around a warm load whose result is held): its target is "
+        "kintorm's own count. Memory is the peak growth under `tracemalloc` in one extra "
+        "run; bytes are the request bodies counted on `requests`' adapter. The *target* "
+        "column is the issue's target, checked on the figure named in the *target figure* "
+        "column (wall time otherwise).",
+        "",
+        "Collections that workloads read (and B4's) are seeded straight into the server's "
+        "storage by a bench-only Kinto include (`bench/kinto_seed.py`: a loop on the memory "
+        "backend, one `INSERT` on PostgreSQL) and read back whole and compared with what "
+        "was meant before anything is timed; only B3 and B8 create records through the "
+        "API, as they measure that. Sizes: B1 at 3,000 and 20,000 records; B2a iterates "
+        "1,000 pages of 5 (the server's cost per page grows with the collection on the "
+        "memory backend, and 1,000 pages is what kinto-http's recursion fails on); B3 and "
+        "B8 create 1,000 records on PostgreSQL (5,000 on memory), as every created record "
+        "costs the server about 20 ms there and the ratio does not depend on the count; B7 "
+        "makes 500 calls (figures per call).",
         "",
         "## Machine",
         "",
@@ -257,7 +338,7 @@ def write_docs(
         "",
         "## Results",
         "",
-        harness.render_markdown(rows),
+        report.render_markdown(rows),
         "",
         f"![ratios]({png.name})",
         "",

@@ -475,7 +475,7 @@ def test_start_up_waits_while_the_server_works_and_fails_when_it_stalls(
 ) -> None:
     """The start-up deadline follows the CPU time of the server's processes (a slow,
     loaded machine is not a failure); clock and CPU ticks are simulated here."""
-    from kintorm import server as module
+    from kintorm.server import process as module
 
     clock = [100.0]
     ticks = [0]
@@ -502,7 +502,7 @@ def test_start_up_waits_while_the_server_works_and_fails_when_it_stalls(
 
 
 def test_cpu_ticks_of_a_process_group_are_read() -> None:
-    from kintorm.server import _group_cpu_ticks as ticks
+    from kintorm.server.process import _group_cpu_ticks as ticks
 
     if not pathlib.Path("/proc/self/stat").exists():
         pytest.skip("no /proc on this system: the start-up deadline is a fixed one")

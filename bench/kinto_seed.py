@@ -1,0 +1,69 @@
+"""A Kinto include for the bench server only: ``POST /v1/__bench_seed__`` writes records
+straight into the storage backend, without one full sub-request per record.
+
+Seeding 50,000 records through ``POST /batch`` costs the server a whole request each
+(about 4 ms on the memory backend, 20 ms on PostgreSQL with 4 workers on 2 cores);
+here the memory backend stores them in a loop and PostgreSQL inserts them in one
+statement (Kinto's ``bump_timestamp`` trigger gives each its ``last_modified``).
+The body is ``{"parent_id": "/buckets/b/collections/c", "records": [{"id": ..., ...}]}``;
+only the ``admin`` account may call it. The bench reads every seeded collection back
+and compares it with what it meant to write (``bench.seeding``).
+
+This module runs inside the Kinto process: it imports Kinto, never kintorm.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from kinto.core import Service
+from pyramid.httpexceptions import HTTPForbidden
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+ADMIN = "account:admin"
+seed = Service(name="bench_seed", description="Bench-only bulk seeding", path="/__bench_seed__")
+
+_PG_INSERT = """
+INSERT INTO objects (id, parent_id, resource_name, data, last_modified, deleted)
+SELECT elem->>'id', :parent_id, 'record', elem - 'id', NULL, FALSE
+  FROM jsonb_array_elements(CAST(:records AS JSONB)) WITH ORDINALITY AS t(elem, n)
+ ORDER BY n
+"""
+
+
+def _memory(storage: Any, parent_id: str, records: list[dict[str, Any]]) -> None:
+    for record in records:
+        storage.create(resource_name="record", parent_id=parent_id, obj=record)
+
+
+def _postgresql(storage: Any, parent_id: str, records: list[dict[str, Any]]) -> None:
+    import sqlalchemy as sa
+
+    with storage.client.connect(force_commit=True) as conn:
+        conn.execute(sa.text(_PG_INSERT), {"parent_id": parent_id, "records": json.dumps(records)})
+
+
+#: how each storage backend (by module) takes a bulk write
+WRITERS: dict[str, Callable[[Any, str, list[dict[str, Any]]], None]] = {
+    "kinto.core.storage.memory": _memory,
+    "kinto.core.storage.postgresql": _postgresql,
+}
+
+
+@seed.post(permission=NO_PERMISSION_REQUIRED)
+def seed_post(request: Any) -> dict[str, int]:
+    """Store the records of the body under its ``parent_id``; returns their count."""
+    # reading authenticated_userid runs the policies (and sets the prefix's authn_type)
+    if request.authenticated_userid is None or request.prefixed_userid != ADMIN:
+        raise HTTPForbidden()
+    body = request.json_body
+    storage = request.registry.storage
+    WRITERS[type(storage).__module__](storage, body["parent_id"], body["records"])
+    return {"created": len(body["records"])}
+
+
+def includeme(config: Any) -> None:
+    """Pyramid include: ``kinto.includes = ... bench.kinto_seed``."""
+    config.add_cornice_service(seed)
