@@ -39,7 +39,15 @@ from kintorm.orm.persist import (
     refresh_op,
     save_op,
 )
-from kintorm.orm.state import DEFERRED, RESERVED, Meta, Permissions, state, to_permissions
+from kintorm.orm.state import (
+    DEFERRED,
+    RESERVED,
+    Meta,
+    Permissions,
+    PermissionsAttribute,
+    state,
+    to_permissions,
+)
 from kintorm.orm.tracking import PatchMode
 
 if TYPE_CHECKING:
@@ -162,16 +170,21 @@ class Record(_ModelBase):
         factory=Permissions, kw_only=True, converter=to_permissions, eq=False
     )
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "permissions":
-            value = to_permissions(value)
-        object.__setattr__(self, name, value)
+    # The mapper's state of a record (kintorm.orm.state): an instance stores only
+    # those it was given.
+    _kintorm_permissions: ClassVar[Any] = None
+    _kintorm_snapshot: ClassVar[Any] = None
+    _kintorm_snapshot_permissions: ClassVar[Any] = None
+    _kintorm_client: ClassVar[Any] = None
+    _kintorm_extras: ClassVar[Any] = None
+    _kintorm_deleted: ClassVar[Any] = None
+    _kintorm_pins: ClassVar[Any] = None
 
     if not TYPE_CHECKING:  # type checkers keep reporting unknown attributes
 
         def __getattr__(self, name: str) -> Any:
             # Only called for an attribute the instance does not have: a field that
-            # only() did not load (kintorm.orm.loading leaves it unset).
+            # only() did not load (the codec leaves it unset).
             cls = type(self)
             if name in attrs.fields_dict(cls) and name not in RESERVED:
                 raise exceptions.DeferredFieldError(
@@ -300,6 +313,10 @@ class Record(_ModelBase):
     def extra_fields(self) -> dict[str, Any]:
         """Fields the server has that the model does not declare (kept and written back)."""
         return state(self).extras
+
+
+# attrs took the field's class attribute away; assignments now go through it
+setattr(Record, "permissions", PermissionsAttribute())  # noqa: B010 - typed as the field
 
 
 def _save_action(

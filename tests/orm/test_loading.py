@@ -139,10 +139,11 @@ def outcome(load: Callable[[], Record]) -> Any:
         errors = getattr(exc, "errors", None)
         return ("raised", type(exc), str(exc), getattr(exc, "field", None), errors)
     st_ = state(obj)
-    shared = containers([getattr(obj, f.name, None) for f in attrs.fields(type(obj))])
-    shared |= containers(st_.extras)
-    assert st_.snapshot is not None
-    assert not shared & containers(st_.snapshot), "the snapshot shares a list or dict"
+    values = [getattr(obj, f.name, None) for f in attrs.fields(type(obj))]  # alive: its id
+    shared = containers(values) | containers(st_.extras)  # is not reused below
+    snapshot = st_.snapshot
+    assert snapshot is not None
+    assert not shared & containers(snapshot), "the snapshot shares a list or dict"
     return picture(obj)
 
 
