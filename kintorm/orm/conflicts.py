@@ -115,7 +115,7 @@ def _rebase_op(obj: Record, client: BaseClient, conflict: ConflictError) -> Op[N
     names = {f.name for f in data_fields(model)}
     # The local values themselves, not copies: _apply puts new objects in their place
     # without touching them, and a copy of a nested object would lose its undeclared
-    # keys (kintorm.orm.nested), which follow the object.
+    # keys (kintorm.orm.codec.nested), which follow the object.
     kept = {
         key: obj.permissions
         if key == "permissions"

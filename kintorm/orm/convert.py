@@ -26,8 +26,8 @@ from typing import Any
 import cattrs
 
 from kintorm.client.protocol import MAX_JSON_DEPTH, check_encoded, check_json
+from kintorm.orm.codec.nested import install as install_nested
 from kintorm.orm.exceptions import ValidationError
-from kintorm.orm.nested import install as install_nested
 
 __all__ = ["Converter", "converter", "make_converter", "structure_value", "unstructure_value"]
 

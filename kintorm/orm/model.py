@@ -26,6 +26,7 @@ import cattrs
 from kintorm.client.base import BaseClient
 from kintorm.client.patch import PatchType
 from kintorm.orm import exceptions
+from kintorm.orm.codec.core import codec_for
 from kintorm.orm.conflicts import save_merging_op
 from kintorm.orm.convert import converter
 from kintorm.orm.drive import Action, run_async, run_sync
@@ -233,8 +234,9 @@ class Record(_ModelBase):
 
     @property
     def is_dirty(self) -> bool:
-        """True when save() would send something (always for a new record)."""
-        return pending(self) is not None
+        """True when save() would send something (always for a new record); compares
+        the fields with the snapshot, without validating them."""
+        return codec_for(type(self)).is_dirty(self)
 
     @property
     def changed_fields(self) -> set[str]:

@@ -192,7 +192,7 @@ class State:
     @property
     def pins(self) -> dict[int, tuple[Any, dict[str, Any]]] | None:
         """Nested objects that cannot be weakly referenced, with their undeclared keys
-        (kintorm.orm.nested); None when there are none."""
+        (kintorm.orm.codec.nested); None when there are none."""
         found: dict[int, tuple[Any, dict[str, Any]]] | None = getattr(self._obj, PINS)
         return found
 

@@ -3,7 +3,7 @@
 ``codec_for(Todo)`` is built once per model class. It is the only place that knows
 how a record's wire JSON maps to the model's attributes (with kintorm's converter,
 kintorm.orm.convert, whose hooks keep the undeclared keys of nested objects,
-kintorm.orm.nested) and where the mapper's state of a record is kept
+kintorm.orm.codec.nested) and where the mapper's state of a record is kept
 (kintorm.orm.state): the persistence operations (kintorm.orm.persist) and the
 query set only call it.
 
@@ -26,20 +26,23 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from kintorm.client.patch import MergePatch, PatchType
+from kintorm.orm.codec.checks import fits
 from kintorm.orm.codec.fast import Loader, generate, is_native
 from kintorm.orm.codec.frozen import same_frozen
+from kintorm.orm.codec.nested import Pins, collecting, emitting, reaches_unweakrefable
 from kintorm.orm.codec.reference import load_reference
 from kintorm.orm.convert import converter, unstructure_value
-from kintorm.orm.nested import Pins, collecting, emitting, reaches_unweakrefable
 from kintorm.orm.state import (
     DEFERRED,
     DELETED,
     EXTRAS,
+    PERMISSIONS,
     PINS,
     SNAPSHOT,
     SNAPSHOT_PERMISSIONS,
     STATE_ATTRIBUTES,
     data_fields,
+    json_copy,
     normalize_permissions,
     state,
 )
@@ -179,8 +182,12 @@ class Codec:
                     if wire is not DEFERRED and same_frozen(wire, snapshot[name]):
                         data[name] = wire
                         continue
-                data[name] = unstructure_value(value, field.type, name)
-        return {"data": data, "permissions": normalize_permissions(obj.permissions)}
+                if self._native[name] and fits(value, field.type):
+                    data[name] = json_copy(value)  # what unstructure_value would give
+                else:
+                    data[name] = unstructure_value(value, field.type, name)
+        permissions = getattr(obj, PERMISSIONS) or {}  # unset: empty (not made here)
+        return {"data": data, "permissions": normalize_permissions(permissions)}
 
     # --- changes -----------------------------------------------------------------
 
@@ -188,7 +195,7 @@ class Codec:
         """Names of the fields (and ``"permissions"``) changed since the snapshot, all
         of them for a new record; nothing is validated."""
         snapshot: JSONDict | None = getattr(obj, SNAPSHOT)
-        permissions = normalize_permissions(obj.permissions)
+        permissions = normalize_permissions(getattr(obj, PERMISSIONS) or {})
         if snapshot is None:
             data = self.dump(obj, checked=False)["data"]
             return set(data) | ({"permissions"} if permissions else set())
@@ -232,7 +239,7 @@ class Codec:
 
 def _pinning(load: Loader) -> Loader:
     """``load``, keeping the undeclared keys of nested objects that cannot be weakly
-    referenced in the state of the record loaded (see kintorm.orm.nested)."""
+    referenced in the state of the record loaded (see kintorm.orm.codec.nested)."""
 
     def pinning(*args: Any) -> Any:
         pins: Pins = {}

@@ -9,7 +9,7 @@ record that fits the model, in about a microsecond:
   kintorm's strict hooks (kintorm/orm/convert.py) would accept them unchanged
   (``int`` for ``float`` is converted, as the hook does); other fields go through
   the converter, as in the reference (whose hooks keep the undeclared keys of nested
-  attrs objects, kintorm/orm/nested.py: both strategies keep them alike);
+  attrs objects, kintorm/orm/codec/nested.py: both strategies keep them alike);
 * the instance is made without ``__init__``, only for models whose ``__init__``
   would just store the values (no validators, converters, post-init, init=False
   fields, or custom ``__setattr__``/``__new__``), with ``object.__setattr__``, so
