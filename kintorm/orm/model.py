@@ -25,11 +25,11 @@ import cattrs
 
 from kintorm.client.base import BaseClient
 from kintorm.client.patch import PatchType
-from kintorm.orm import exceptions
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.conflicts import save_merging_op
 from kintorm.orm.convert import converter
 from kintorm.orm.drive import Action, run_async, run_sync
+from kintorm.orm.exceptions import DeferredFieldError, DoesNotExist, MultipleObjectsReturned
 from kintorm.orm.manager import ManagerDescriptor
 from kintorm.orm.persist import (
     changed,
@@ -57,6 +57,11 @@ if TYPE_CHECKING:
 __all__ = ["Record"]
 
 T = TypeVar("T")
+#: the exceptions every model gets its own subclass of (``Todo.DoesNotExist``)
+_PER_MODEL: dict[str, type[Exception]] = {
+    "DoesNotExist": DoesNotExist,
+    "MultipleObjectsReturned": MultipleObjectsReturned,
+}
 OnConflict = Literal["raise", "merge"]
 
 
@@ -90,8 +95,7 @@ class _ModelBase:
                 namespace=(frame.f_globals, dict(frame.f_locals)),
             )
             qualname = cls.__qualname__
-            for name in ("DoesNotExist", "MultipleObjectsReturned"):
-                base: type = getattr(exceptions, name)
+            for name, base in _PER_MODEL.items():
                 setattr(cls, name, type(name, (base,), {"__qualname__": f"{qualname}.{name}"}))
         # No generated __setattr__ (on_setattr hooks): it would stop an @attrs.define on
         # top from working. Values are checked when saved, not when assigned.
@@ -188,7 +192,7 @@ class Record(_ModelBase):
             # only() did not load (the codec leaves it unset).
             cls = type(self)
             if name in attrs.fields_dict(cls) and name not in RESERVED:
-                raise exceptions.DeferredFieldError(
+                raise DeferredFieldError(
                     f"{cls.__name__}.{name} was not loaded: the query's only() left it "
                     f"out; add {name!r} to only(...) or call refresh() to load it"
                 )
@@ -217,10 +221,8 @@ class Record(_ModelBase):
         return record_id
 
     objects: ClassVar[ManagerDescriptor] = ManagerDescriptor()
-    DoesNotExist: ClassVar[type[exceptions.DoesNotExist]] = exceptions.DoesNotExist
-    MultipleObjectsReturned: ClassVar[type[exceptions.MultipleObjectsReturned]] = (
-        exceptions.MultipleObjectsReturned
-    )
+    DoesNotExist: ClassVar[type[DoesNotExist]] = DoesNotExist
+    MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]] = MultipleObjectsReturned
 
     # --- binding ------------------------------------------------------------------
 
