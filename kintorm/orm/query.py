@@ -43,6 +43,7 @@ from kintorm.orm._requests import (
     records_stream,
 )
 from kintorm.orm.bulk import BulkResult, Outcome
+from kintorm.orm.codec.core import codec_for
 from kintorm.orm.convert import converter, unstructure_value
 from kintorm.orm.drive import (
     CONCURRENCY,
@@ -427,7 +428,8 @@ class QuerySet(Generic[M]):
 
     def _fetch_op(self, client: BaseClient) -> Op[list[M]]:
         raw = yield from collect(self._raw_stream(client))
-        return list(self._instances(raw, client))
+        partial = self.spec.fields is not None  # the loop of _instances, GC paused:
+        return codec_for(self.model).load_list(raw, partial, client, self._invalid)
 
     def _results_op(self, client: BaseClient) -> Op[list[M]]:
         """The records, fetched once and cached."""

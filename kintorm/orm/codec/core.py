@@ -21,6 +21,8 @@ were loaded from the server, and a PATCH does not send them).
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -32,6 +34,7 @@ from kintorm.orm.codec.frozen import same_frozen
 from kintorm.orm.codec.nested import Pins, collecting, emitting, reaches_unweakrefable
 from kintorm.orm.codec.reference import load_reference
 from kintorm.orm.convert import converter, unstructure_value
+from kintorm.orm.exceptions import InvalidRecord
 from kintorm.orm.state import (
     DEFERRED,
     DELETED,
@@ -129,6 +132,37 @@ class Codec:
         """An instance from a record's ``data`` (and ``permissions``). With ``partial``
         (a listing with ``_fields``) the fields that did not come back stay unset."""
         return self.loader(owned)(data, permissions, partial, client)
+
+    def load_list(
+        self,
+        items: Iterable[JSONDict],
+        partial: bool,
+        client: BaseClient | None,
+        invalid: Callable[[InvalidRecord], None],
+    ) -> list[Any]:
+        """The instances of a listing's records, which the caller gives up (``owned``):
+        tombstones (``"deleted"``) skipped, ``invalid(exc)`` called for a record that
+        does not fit (it may raise). The cyclic garbage collector is paused meanwhile:
+        the loop makes no cycles, and the collector's passes over a heap that grows by
+        a record each step made the cost of a record grow with the listing."""
+        load = self.loader(owned=True)
+        found: list[Any] = []
+        append = found.append
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            for item in items:
+                if item.get("deleted"):
+                    continue
+                try:
+                    append(load(item, None, partial, client))
+                except InvalidRecord as exc:
+                    invalid(exc)
+        finally:
+            if paused:
+                gc.enable()
+        return found
 
     def load_into(
         self, obj: Any, data: JSONDict, permissions: Any, client: BaseClient | None
