@@ -195,10 +195,18 @@ class Codec:
         ``checked``, ValidationError naming the first field whose value does not fit
         its type or is not JSON (only fields changed since the snapshot are checked:
         the others are what the server sent). ``extras``: instead of the record's."""
+        return self._dump(obj, checked, getattr(obj, SNAPSHOT), extras)
+
+    def validate(self, obj: Any) -> JSONDict:
+        """dump(), checking every field, also those equal to the snapshot."""
+        return self._dump(obj, True, None, None)
+
+    def _dump(
+        self, obj: Any, checked: bool, snapshot: JSONDict | None, extras: JSONDict | None
+    ) -> JSONDict:
         if extras is None:
             extras = getattr(obj, EXTRAS) or {}
         data: JSONDict = dict(extras)
-        snapshot = getattr(obj, SNAPSHOT) if checked else None
         with emitting(getattr(obj, PINS)):  # nested objects' undeclared keys
             for field in self.fields:
                 name = field.name
