@@ -261,7 +261,7 @@ def generate(model: type[Record], reference: Loader, *, owned: bool = False) -> 
     fallback = "return _fallback(data, permissions, partial, client)"
     src.add(0, "def load(data, permissions, partial, client, into=None):")
     src.add(1, "full = True")
-    src.add(1, "skipped = False")
+    src.add(1, "skipped = missing = False")
     values: dict[str, str] = {}  # field name -> local holding the instance's value
     snaps: dict[str, str] = {}  # field name -> local holding the snapshot's value
     rewritten: list[str] = []  # fields whose snapshot value may not be the wire value
@@ -270,26 +270,29 @@ def generate(model: type[Record], reference: Loader, *, owned: bool = False) -> 
         var, inst, snap = f"v{n}", f"i{n}", f"s{n}"
         values[field.name], snaps[field.name] = inst, snap
         env[f"_type{n}"] = field.type
-        src.add(1, f"if {key} in data:")
-        src.add(2, f"{var} = data[{key}]")
+        present = _Source()  # the lines run when the record has the key
+        present.count = src.count
         if is_native(field.type):
-            _check(src, field.type, var, 2, top=True)
+            _check(present, field.type, var, 2, top=True)
             if _is_container(field.type):
                 rewritten.append(field.name)  # frozen
-                src.add(2, f"{inst} = {var if owned else _copy(field.type, var)}")
-                src.add(2, f"{snap} = {_frozen(field.type, var)}")
+                present.add(2, f"{inst} = {var if owned else _copy(field.type, var)}")
+                present.add(2, f"{snap} = {_frozen(field.type, var)}")
             else:
                 if field.type is float or _optional_of(field.type) is float:
                     rewritten.append(field.name)  # an int became a float
-                src.add(2, f"{inst} = {snap} = {var}")
+                present.add(2, f"{inst} = {snap} = {var}")
         else:
             rewritten.append(field.name)
-            src.add(2, "try:")
-            src.add(3, f"{inst} = _structure({var}, _type{n})")
-            src.add(2, "except Exception:")
-            src.add(3, fallback)
-            src.add(2, f"{snap} = _freeze(_unstructure({inst}, unstructure_as=_type{n}))")
-        src.add(1, "else:")
+            present.add(2, "try:")
+            present.add(3, f"{inst} = _structure({var}, _type{n})")
+            present.add(2, "except Exception:")
+            present.add(3, fallback)
+            present.add(2, f"{snap} = _freeze(_unstructure({inst}, unstructure_as=_type{n}))")
+        src.count = present.count
+        src.add(1, "try:")  # one lookup when the key is there, as it mostly is
+        src.add(2, f"{var} = data[{key}]")
+        src.add(1, "except KeyError:")
         src.add(2, "full = False")
         src.add(2, "if partial:")
         src.add(3, f"{inst} = {snap} = _SKIP")
@@ -298,7 +301,9 @@ def generate(model: type[Record], reference: Loader, *, owned: bool = False) -> 
         default: Any = field.default
         factory: Any = default if isinstance(default, attrs.Factory) else None  # type: ignore[arg-type]
         if default is attrs.NOTHING or (factory is not None and factory.takes_self):
-            src.add(3, fallback)  # required: the reference raises
+            # required: the reference raises (outside the handler: no KeyError context)
+            src.add(3, f"{inst} = {snap} = _SKIP")
+            src.add(3, "missing = True")
         else:
             if factory is not None:
                 env[f"_factory{n}"] = factory.factory
@@ -307,6 +312,10 @@ def generate(model: type[Record], reference: Loader, *, owned: bool = False) -> 
                 env[f"_default{n}"] = default
                 src.add(3, f"{inst} = _default{n}")
             src.add(3, f"{snap} = _freeze(_unstructure({inst}, unstructure_as=_type{n}))")
+        src.add(1, "else:")
+        src.lines += present.lines
+    src.add(1, "if missing:")
+    src.add(2, fallback)
     # every value fits: from here on, no fallback (``data`` may be changed)
     src.add(1, "if permissions:")
     src.add(2, "perms = _to_permissions(permissions)")
