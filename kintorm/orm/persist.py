@@ -229,7 +229,8 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
             "creates it again under the same id, or set id = None to save it as a new record"
         )
     doc = document(obj)  # validates before anything is sent
-    if st.snapshot is None:
+    snapshot = st.snapshot
+    if snapshot is None:
         if obj.id is None:
             obj.id = str(uuid.uuid4())  # a client id makes the create safe to retry
         try:
@@ -247,7 +248,7 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
                 exc, obj, bucket, collection, client, action="create", changes=doc
             ) from exc
     else:
-        changes = diff_documents(st.snapshot, doc, mode)
+        changes = diff_documents(snapshot, doc, mode)
         if changes is None:
             return
         if not force:  # an If-Match save: only as safe as the server's check
@@ -305,8 +306,8 @@ def refresh_op(obj: Record, client: BaseClient) -> Op[None]:
     except KintoException as exc:
         raise translate(exc, obj, bucket, collection, client, action="read") from exc
     if body is None:  # 304: the snapshot is the server's version
-        assert st.snapshot is not None
         snapshot = st.snapshot
+        assert snapshot is not None
         data = {**snapshot["data"], "id": obj.id, "last_modified": obj.last_modified}
         body = {"data": data, "permissions": snapshot["permissions"]}
     _apply(obj, body, client)
