@@ -144,11 +144,13 @@ class Converter(cattrs.Converter):
     def _hooks_state(self) -> tuple[Any, ...]:
         """The hooks registered on the converter, by identity: those of predicates and
         factories, and those of classes (cattrs caches its own in a third table)."""
-        found: list[Any] = []
-        for dispatch in (self._structure_func, self._unstructure_func):
-            found.append(tuple(map(id, dispatch._function_dispatch._handler_pairs)))
-            found.append(tuple(map(id, dispatch._single_dispatch.registry.values())))
-        return tuple(found)
+        structure, unstructure = self._structure_func, self._unstructure_func
+        return (  # the hooks themselves: compared by identity, and kept alive
+            tuple(structure._function_dispatch._handler_pairs),
+            tuple(structure._single_dispatch.registry.values()),
+            tuple(unstructure._function_dispatch._handler_pairs),
+            tuple(unstructure._single_dispatch.registry.values()),
+        )
 
     @property
     def customized(self) -> bool:
