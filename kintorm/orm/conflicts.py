@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from kintorm.client.base import BaseClient
 from kintorm.client.exceptions import KintoException
 from kintorm.client.protocol import Op, Sleep
+from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import ConflictError
-from kintorm.orm.persist import _apply, document, from_wire, location, save_op
+from kintorm.orm.persist import location, save_op
 from kintorm.orm.state import data_fields, state
 from kintorm.orm.tracking import PatchMode, changed_keys, same
 
@@ -78,7 +79,7 @@ def _load_op(model: type[M], client: BaseClient, record_id: str) -> Op[tuple[M, 
     data = body.get("data")
     if not isinstance(data, dict):
         raise KintoException(f"expected a record, got {body!r}")
-    return from_wire(model, data, body.get("permissions"), client=client), body
+    return codec_for(model).load(data, body.get("permissions"), client=client), body
 
 
 def _value(doc: JSONDict, key: str) -> Any:
@@ -92,7 +93,7 @@ def _rebase_op(obj: Record, client: BaseClient, conflict: ConflictError) -> Op[N
     raise ConflictError when a field changed on both sides."""
     model, st = type(obj), state(obj)
     assert st.snapshot is not None and obj.id is not None
-    base, mine = st.snapshot, document(obj)
+    base, mine = st.snapshot, codec_for(type(obj)).dump(obj)
     local = changed_keys(base, mine)
     try:
         server, body = yield from _load_op(model, client, obj.id)
@@ -115,7 +116,7 @@ def _rebase_op(obj: Record, client: BaseClient, conflict: ConflictError) -> Op[N
     names = {f.name for f in data_fields(model)}
     # The local values themselves, not copies: _apply puts new objects in their place
     # without touching them, and a copy of a nested object would lose its undeclared
-    # keys (kintorm.orm.nested), which follow the object.
+    # keys (kintorm.orm.codec.nested), which follow the object.
     kept = {
         key: obj.permissions
         if key == "permissions"
@@ -125,7 +126,7 @@ def _rebase_op(obj: Record, client: BaseClient, conflict: ConflictError) -> Op[N
         for key in local
     }
     pins = st.pins
-    _apply(obj, body, client)
+    codec_for(type(obj)).apply(obj, body, client)
     if pins:  # the kept objects that cannot be weakly referenced keep their keys
         st.pins = {**pins, **(st.pins or {})}
     for key, value in kept.items():

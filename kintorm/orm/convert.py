@@ -26,8 +26,8 @@ from typing import Any
 import cattrs
 
 from kintorm.client.protocol import MAX_JSON_DEPTH, check_encoded, check_json
+from kintorm.orm.codec.nested import install as install_nested
 from kintorm.orm.exceptions import ValidationError
-from kintorm.orm.nested import install as install_nested
 
 __all__ = ["Converter", "converter", "make_converter", "structure_value", "unstructure_value"]
 
@@ -132,33 +132,36 @@ def _structure_datetime(value: Any, _: Any) -> datetime.datetime:
 
 class Converter(cattrs.Converter):
     """A cattrs converter that knows whether hooks were registered on it after
-    :func:`make_converter`: the generated record loaders (kintorm.orm.loading) check
-    JSON-native values inline, as kintorm's own hooks would, only while it is False."""
+    :func:`make_converter`: the codec (kintorm.orm.codec.core) loads records with its
+    generated loaders, which check JSON-native values inline as kintorm's own hooks
+    would, only while :attr:`customized` is False."""
 
-    #: set by every register_* call; make_converter() clears it once its hooks are in
-    customized: bool = True
+    #: the hooks as make_converter() left them (see _hooks_state); None: not made so
+    _made: tuple[Any, ...] | None = None
+    #: set to force :attr:`customized`
+    _forced: bool | None = None
 
+    def _hooks_state(self) -> tuple[Any, ...]:
+        """The hooks registered on the converter, by identity: those of predicates and
+        factories, and those of classes (cattrs caches its own in a third table)."""
+        structure, unstructure = self._structure_func, self._unstructure_func
+        return (  # the hooks themselves: compared by identity, and kept alive
+            tuple(structure._function_dispatch._handler_pairs),
+            tuple(structure._single_dispatch.registry.values()),
+            tuple(unstructure._function_dispatch._handler_pairs),
+            tuple(unstructure._single_dispatch.registry.values()),
+        )
 
-def _noting(name: str) -> Callable[..., Any]:
-    """``Converter.<name>``: cattrs' method, after noting that a hook was registered."""
-    method = getattr(cattrs.Converter, name)
+    @property
+    def customized(self) -> bool:
+        """Were hooks registered on it since make_converter()? (Assigning forces it.)"""
+        if self._forced is not None:
+            return self._forced
+        return self._made is None or self._hooks_state() != self._made
 
-    def register(self: Converter, *args: Any, **kwargs: Any) -> Any:
-        self.customized = True
-        return method(self, *args, **kwargs)
-
-    return register
-
-
-for _name in (
-    "register_structure_hook",
-    "register_structure_hook_func",
-    "register_structure_hook_factory",
-    "register_unstructure_hook",
-    "register_unstructure_hook_func",
-    "register_unstructure_hook_factory",
-):
-    setattr(Converter, _name, _noting(_name))
+    @customized.setter
+    def customized(self, value: bool) -> None:
+        self._forced = value
 
 
 def make_converter() -> Converter:
@@ -179,7 +182,7 @@ def make_converter() -> Converter:
     conv.register_unstructure_hook(datetime.datetime, _unstructure_datetime)
     conv.register_unstructure_hook(datetime.date, lambda v: v.isoformat())
     install_nested(conv)  # attrs objects keep the keys their class does not declare
-    conv.customized = False
+    conv._made = conv._hooks_state()
     return conv
 
 

@@ -25,21 +25,28 @@ import cattrs
 
 from kintorm.client.base import BaseClient
 from kintorm.client.patch import PatchType
-from kintorm.orm import exceptions
+from kintorm.orm.codec.core import codec_for
 from kintorm.orm.conflicts import save_merging_op
 from kintorm.orm.convert import converter
 from kintorm.orm.drive import Action, run_async, run_sync
+from kintorm.orm.exceptions import DeferredFieldError, DoesNotExist, MultipleObjectsReturned
 from kintorm.orm.manager import ManagerDescriptor
 from kintorm.orm.persist import (
-    changed,
     client_for,
     delete_op,
     history_op,
-    pending,
     refresh_op,
     save_op,
 )
-from kintorm.orm.state import DEFERRED, RESERVED, Meta, Permissions, state, to_permissions
+from kintorm.orm.state import (
+    DEFERRED,
+    RESERVED,
+    Meta,
+    Permissions,
+    PermissionsAttribute,
+    state,
+    to_permissions,
+)
 from kintorm.orm.tracking import PatchMode
 
 if TYPE_CHECKING:
@@ -48,6 +55,11 @@ if TYPE_CHECKING:
 __all__ = ["Record"]
 
 T = TypeVar("T")
+#: the exceptions every model gets its own subclass of (``Todo.DoesNotExist``)
+_PER_MODEL: dict[str, type[Exception]] = {
+    "DoesNotExist": DoesNotExist,
+    "MultipleObjectsReturned": MultipleObjectsReturned,
+}
 OnConflict = Literal["raise", "merge"]
 
 
@@ -81,8 +93,7 @@ class _ModelBase:
                 namespace=(frame.f_globals, dict(frame.f_locals)),
             )
             qualname = cls.__qualname__
-            for name in ("DoesNotExist", "MultipleObjectsReturned"):
-                base: type = getattr(exceptions, name)
+            for name, base in _PER_MODEL.items():
                 setattr(cls, name, type(name, (base,), {"__qualname__": f"{qualname}.{name}"}))
         # No generated __setattr__ (on_setattr hooks): it would stop an @attrs.define on
         # top from working. Values are checked when saved, not when assigned.
@@ -162,19 +173,24 @@ class Record(_ModelBase):
         factory=Permissions, kw_only=True, converter=to_permissions, eq=False
     )
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "permissions":
-            value = to_permissions(value)
-        object.__setattr__(self, name, value)
+    # The mapper's state of a record (kintorm.orm.state): an instance stores only
+    # those it was given.
+    _kintorm_permissions: ClassVar[Any] = None
+    _kintorm_snapshot: ClassVar[Any] = None
+    _kintorm_snapshot_permissions: ClassVar[Any] = None
+    _kintorm_client: ClassVar[Any] = None
+    _kintorm_extras: ClassVar[Any] = None
+    _kintorm_deleted: ClassVar[Any] = None
+    _kintorm_pins: ClassVar[Any] = None
 
     if not TYPE_CHECKING:  # type checkers keep reporting unknown attributes
 
         def __getattr__(self, name: str) -> Any:
             # Only called for an attribute the instance does not have: a field that
-            # only() did not load (kintorm.orm.loading leaves it unset).
+            # only() did not load (the codec leaves it unset).
             cls = type(self)
             if name in attrs.fields_dict(cls) and name not in RESERVED:
-                raise exceptions.DeferredFieldError(
+                raise DeferredFieldError(
                     f"{cls.__name__}.{name} was not loaded: the query's only() left it "
                     f"out; add {name!r} to only(...) or call refresh() to load it"
                 )
@@ -203,10 +219,8 @@ class Record(_ModelBase):
         return record_id
 
     objects: ClassVar[ManagerDescriptor] = ManagerDescriptor()
-    DoesNotExist: ClassVar[type[exceptions.DoesNotExist]] = exceptions.DoesNotExist
-    MultipleObjectsReturned: ClassVar[type[exceptions.MultipleObjectsReturned]] = (
-        exceptions.MultipleObjectsReturned
-    )
+    DoesNotExist: ClassVar[type[DoesNotExist]] = DoesNotExist
+    MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]] = MultipleObjectsReturned
 
     # --- binding ------------------------------------------------------------------
 
@@ -220,18 +234,19 @@ class Record(_ModelBase):
 
     @property
     def is_dirty(self) -> bool:
-        """True when save() would send something (always for a new record)."""
-        return pending(self) is not None
+        """True when save() would send something (always for a new record); compares
+        the fields with the snapshot, without validating them."""
+        return codec_for(type(self)).is_dirty(self)
 
     @property
     def changed_fields(self) -> set[str]:
         """Names of the fields (and ``"permissions"``) changed since load or save."""
-        return changed(self)
+        return codec_for(type(self)).changed(self)
 
     def diff(self, patch: PatchMode = "auto") -> PatchType | None:
         """The PATCH save() would send (a MergePatch or JSONPatch), None when unchanged;
         for a new record, the whole document as a MergePatch."""
-        return pending(self, patch)
+        return codec_for(type(self)).pending(self, patch)
 
     # --- persistence --------------------------------------------------------------
     # Each method and its ``a``-prefixed twin run the same action (kintorm.orm.persist)
@@ -300,6 +315,10 @@ class Record(_ModelBase):
     def extra_fields(self) -> dict[str, Any]:
         """Fields the server has that the model does not declare (kept and written back)."""
         return state(self).extras
+
+
+# attrs took the field's class attribute away; assignments now go through it
+setattr(Record, "permissions", PermissionsAttribute())  # noqa: B010 - typed as the field
 
 
 def _save_action(

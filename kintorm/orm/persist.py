@@ -1,4 +1,6 @@
-"""Records on the wire: documents, loading, and the save/delete/refresh operations.
+"""A record's writes and reads: save, delete, refresh and history as operations, and
+the mapper's reading of a failed write (``translate``). Documents and loading are
+the model's codec's (kintorm.orm.codec).
 
 Every network action is an operation (a generator of effects) composed from the
 client's own operations, so the sync methods of ``Record`` and their future
@@ -7,37 +9,20 @@ async twins run the same code.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
-
-import attrs
 
 from kintorm.client.base import BaseClient
 from kintorm.client.endpoints import endpoint
 from kintorm.client.exceptions import CollectionNotFound, KintoException, PreconditionFailed
-from kintorm.client.patch import MergePatch, PatchType
 from kintorm.client.protocol import Op
+from kintorm.client.writes import missing_collection, new_record_id
 from kintorm.orm._requests import get_if_modified_op
+from kintorm.orm.codec.core import codec_for
 from kintorm.orm.connection import get_default_client
-from kintorm.orm.convert import converter, structure_value, unstructure_value
-from kintorm.orm.exceptions import (
-    ConflictError,
-    InvalidRecord,
-    PermissionDenied,
-    ValidationError,
-)
-from kintorm.orm.loading import Loader, build_loader
-from kintorm.orm.nested import Pins, collecting, emitting, reaches_unweakrefable
+from kintorm.orm.exceptions import ConflictError, PermissionDenied, ValidationError
 from kintorm.orm.server_checks import warn_unless_atomic_op
-from kintorm.orm.state import (
-    DEFERRED,
-    data_fields,
-    normalize_permissions,
-    state,
-    unset_deferred,
-)
-from kintorm.orm.tracking import PatchMode, changed_keys, diff_documents
+from kintorm.orm.state import DEFERRED, data_fields, state
+from kintorm.orm.tracking import PatchMode, diff_documents
 
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
@@ -48,13 +33,11 @@ JSONDict = dict[str, Any]
 __all__ = [
     "client_for",
     "delete_op",
-    "document",
-    "from_wire",
-    "load_reference",
-    "loader",
+    "history_op",
     "location",
     "refresh_op",
     "save_op",
+    "translate",
 ]
 
 
@@ -78,201 +61,6 @@ def location(model: type[Record], client: BaseClient | None) -> tuple[str, str]:
             "bucket=...)) or use a client with a default bucket"
         )
     return bucket, model._meta.collection
-
-
-# --- documents -------------------------------------------------------------------
-
-
-def document(obj: Record, *, checked: bool = True) -> JSONDict:
-    """``{"data": {...}, "permissions": {...}}`` as it would be sent; ValidationError
-    naming the field when a value does not fit its type or is not JSON.
-
-    ``checked=False`` skips the checks, for values just read from the server."""
-    st = state(obj)
-    data: JSONDict = dict(st.extras)
-    with emitting(st.pins):  # nested objects' undeclared keys: kintorm.orm.nested
-        for field in data_fields(type(obj)):
-            value = getattr(obj, field.name, DEFERRED)  # unset: not loaded by only()
-            if value is DEFERRED:
-                continue
-            if checked:
-                data[field.name] = unstructure_value(value, field.type, field.name)
-            else:
-                data[field.name] = converter.unstructure(value, unstructure_as=field.type)
-    return {"data": data, "permissions": normalize_permissions(obj.permissions)}
-
-
-def from_wire(
-    model: type[M],
-    data: JSONDict,
-    permissions: Any = None,
-    *,
-    partial: bool = False,
-    client: BaseClient | None = None,
-) -> M:
-    """An instance of ``model`` from a record's ``data`` (and ``permissions``).
-
-    With ``partial`` (a listing with ``_fields``), fields that did not come back are
-    left DEFERRED and are never sent back unless assigned.
-    """
-    obj: M = loader(model)(data, permissions, partial, client)
-    return obj
-
-
-_LOADER = "_kintorm_loader"
-
-
-def loader(model: type[Record], *, owned: bool = False) -> Loader:
-    """``load(data, permissions, partial, client)``: from_wire for ``model``, built
-    once per class (kintorm.orm.loading); loops over records call it directly.
-    ``owned``: the caller gives ``data`` up (it becomes the snapshot's)."""
-    cached: list[Loader | None] | None = model.__dict__.get(_LOADER)
-    if cached is None:
-        cached = [None, None]
-        setattr(model, _LOADER, cached)
-    found = cached[owned]
-    if found is None:
-
-        def reference(data: JSONDict, permissions: Any, partial: bool, client: Any) -> Any:
-            return load_reference(model, data, permissions, partial=partial, client=client)
-
-        found = build_loader(model, reference, owned=owned)
-        if _pins_needed(model):
-            found = _pinning(found)  # records of it may pin nested objects
-        cached[owned] = found
-    return found
-
-
-_PINS_NEEDED = "_kintorm_pins_needed"
-
-
-def _pins_needed(model: type[Record]) -> bool:
-    """Can a record of ``model`` hold nested objects that cannot be weakly referenced?"""
-    found: bool | None = model.__dict__.get(_PINS_NEEDED)
-    if found is None:
-        found = any(reaches_unweakrefable(f.type) for f in data_fields(model))
-        setattr(model, _PINS_NEEDED, found)
-    return found
-
-
-def _pinning(load: Callable[..., Any]) -> Callable[..., Any]:
-    """``load``, keeping the undeclared keys of nested objects that cannot be weakly
-    referenced in the state of the record loaded (see kintorm.orm.nested)."""
-
-    def pinning(*args: Any) -> Any:
-        pins: Pins = {}
-        with collecting(pins):
-            obj = load(*args)
-        if pins:
-            state(obj).pins = pins
-        return obj
-
-    return pinning
-
-
-def load_reference(
-    model: type[M],
-    data: JSONDict,
-    permissions: Any = None,
-    *,
-    partial: bool = False,
-    client: BaseClient | None = None,
-) -> M:
-    """from_wire through cattrs and ``__init__``: the reference of the generated
-    loaders, which hand it every record they do not take."""
-    if _pins_needed(model):
-        obj: M = _pinning(_load_reference)(model, data, permissions, partial, client)
-        return obj
-    return _load_reference(model, data, permissions, partial, client)
-
-
-def _load_reference(
-    model: type[M], data: JSONDict, permissions: Any, partial: bool, client: BaseClient | None
-) -> M:
-    kwargs: JSONDict = {}
-    errors: list[str] = []
-    first: str | None = None
-    names = set()
-    for field in data_fields(model):
-        names.add(field.name)
-        if not field.init:
-            continue
-        alias = field.alias or field.name
-        if field.name in data:
-            try:
-                kwargs[alias] = structure_value(data[field.name], field.type, field.name)
-            except ValidationError as exc:
-                errors += exc.errors
-                first = first or field.name
-        elif partial:
-            kwargs[alias] = DEFERRED
-        elif field.default is attrs.NOTHING:
-            errors.append(f"required field missing @ {field.name}")
-            first = first or field.name
-    if errors:
-        raise InvalidRecord(
-            f"record {data.get('id')!r} does not fit {model.__name__}: "
-            + "; ".join(errors)
-            + " (the stored document is the error's .data; a query set with "
-            + "on_invalid('skip') reads past such records)",
-            record_id=data.get("id"),
-            data=data,
-            field=first,
-            errors=errors,
-        )
-    obj = model(
-        **kwargs,
-        id=data.get("id"),
-        last_modified=data.get("last_modified"),
-        permissions=permissions or {},
-    )
-    if partial:
-        unset_deferred(obj)
-    st = state(obj)
-    st.extras = {
-        k: v for k, v in data.items() if k not in names and k not in ("id", "last_modified")
-    }
-    st.client = client
-    st.remember(document(obj, checked=False))
-    return obj
-
-
-def _apply(obj: Record, body: JSONDict, client: BaseClient) -> None:
-    """Make ``obj`` the server's version ``body`` (``{"data", "permissions"}``)."""
-    data = body.get("data")
-    if not isinstance(data, dict):
-        raise KintoException(f"expected a record, got {body!r}")
-    permissions = body.get("permissions")
-    if permissions is None:
-        permissions = obj.permissions
-    fresh = from_wire(type(obj), data, permissions, client=client)
-    for field in attrs.fields(type(obj)):
-        object.__setattr__(obj, field.name, getattr(fresh, field.name))
-    st, new = state(obj), state(fresh)
-    st.extras, st.snapshot, st.client, st.pins = new.extras, new.snapshot, client, new.pins
-
-
-# --- tracking --------------------------------------------------------------------
-
-
-def pending(obj: Record, mode: PatchMode = "auto") -> PatchType | None:
-    """What save() would send: a patch, the whole document of a new record, or None."""
-    doc = document(obj)
-    snapshot = state(obj).snapshot
-    if snapshot is None:
-        return MergePatch(data=doc["data"], permissions=doc["permissions"] or None)
-    return diff_documents(snapshot, doc, mode)
-
-
-def changed(obj: Record) -> set[str]:
-    snapshot = state(obj).snapshot
-    doc = document(obj)
-    if snapshot is None:
-        return set(doc["data"]) | ({"permissions"} if doc["permissions"] else set())
-    return changed_keys(snapshot, doc)
-
-
-# --- errors ----------------------------------------------------------------------
 
 
 def _status(exc: KintoException) -> int:
@@ -307,7 +95,7 @@ def translate(
         current = None
         if existing is not None:
             try:
-                current = from_wire(model, existing, client=client)
+                current = codec_for(model).load(existing, client=client)
             except ValidationError:
                 current = None
         if action == "create":
@@ -340,7 +128,7 @@ def translate(
             "or you are not allowed to write to it (403)",
             exc,
         )
-    if status == 404 and body.get("errno") == 111:
+    if missing_collection(exc) is not None:  # Kinto's errno 111, read by the client
         return CollectionNotFound(f"cannot {action} {what}: no {where} (404)", exc)
     if status == 404 and action == "update":
         message = f"{what} was deleted on the server since it was loaded"
@@ -362,10 +150,12 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
             f"{model.__name__} {obj.id!r} was deleted with delete(): save(force=True) "
             "creates it again under the same id, or set id = None to save it as a new record"
         )
-    doc = document(obj)  # validates before anything is sent
-    if st.snapshot is None:
+    codec = codec_for(model)
+    doc = codec.dump(obj)  # validates before anything is sent
+    snapshot = st.snapshot
+    if snapshot is None:
         if obj.id is None:
-            obj.id = str(uuid.uuid4())  # a client id makes the create safe to retry
+            obj.id = new_record_id()  # a client id makes the create safe to retry
         try:
             body = yield from BaseClient.create_record.op(
                 client,
@@ -381,7 +171,7 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
                 exc, obj, bucket, collection, client, action="create", changes=doc
             ) from exc
     else:
-        changes = diff_documents(st.snapshot, doc, mode)
+        changes = diff_documents(snapshot, doc, mode)
         if changes is None:
             return
         if not force:  # an If-Match save: only as safe as the server's check
@@ -400,7 +190,7 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
             raise translate(
                 exc, obj, bucket, collection, client, action="update", changes=changes
             ) from exc
-    _apply(obj, body, client)
+    codec.apply(obj, body, client)
     st.deleted = None
 
 
@@ -439,11 +229,11 @@ def refresh_op(obj: Record, client: BaseClient) -> Op[None]:
     except KintoException as exc:
         raise translate(exc, obj, bucket, collection, client, action="read") from exc
     if body is None:  # 304: the snapshot is the server's version
-        assert st.snapshot is not None
         snapshot = st.snapshot
+        assert snapshot is not None
         data = {**snapshot["data"], "id": obj.id, "last_modified": obj.last_modified}
         body = {"data": data, "permissions": snapshot["permissions"]}
-    _apply(obj, body, client)
+    codec_for(type(obj)).apply(obj, body, client)
 
 
 def history_op(obj: Record, client: BaseClient) -> Op[list[JSONDict]]:

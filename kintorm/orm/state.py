@@ -1,4 +1,4 @@
-"""What the mapper keeps about model classes (Meta) and instances (_State)."""
+"""What the mapper keeps about model classes (Meta) and instances (State)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from kintorm.client.base import BaseClient
+from kintorm.orm.codec.frozen import freeze, thaw
 
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
 
-__all__ = ["DEFERRED", "RESERVED", "Meta", "Permissions", "data_fields", "state"]
+__all__ = ["DEFERRED", "RESERVED", "Meta", "Permissions", "State", "data_fields", "state"]
 
 #: Fields every record has; they are not part of the data sent in a PATCH.
 RESERVED = ("id", "last_modified", "permissions")
@@ -44,9 +45,9 @@ DEFERRED: Any = _Deferred()
 def unset_deferred(obj: Any) -> None:
     """Take the fields left DEFERRED (not loaded by ``only()``) off the instance, so
     that reading one raises DeferredFieldError (``Record.__getattr__``)."""
-    values = obj.__dict__
-    for name in [name for name, value in values.items() if value is DEFERRED]:
-        del values[name]
+    for field in attrs.fields(type(obj)):
+        if getattr(obj, field.name, None) is DEFERRED:
+            object.__delattr__(obj, field.name)
 
 
 class Permissions(dict[str, list[str]]):
@@ -60,6 +61,27 @@ class Permissions(dict[str, list[str]]):
         value: list[str] = []
         self[key] = value
         return value
+
+
+class PermissionsAttribute:
+    """``Record.permissions``: an assigned value becomes a Permissions, kept in the
+    instance's ``_kintorm_permissions``; an empty one is made when first read (a
+    loaded record has none until then). A descriptor rather than a ``__setattr__``, so
+    that storing any other attribute costs what it costs on a plain object."""
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        found = obj._kintorm_permissions
+        if found is None:
+            found = obj._kintorm_permissions = Permissions()
+        return found
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj._kintorm_permissions = to_permissions(value)
+
+    def __delete__(self, obj: Any) -> None:
+        del obj._kintorm_permissions
 
 
 def to_permissions(value: Mapping[str, Iterable[str]] | None) -> Permissions:
@@ -87,22 +109,96 @@ class Meta:
     )
 
 
-@attrs.define
-class _State:
-    #: the document (see tracking.py) as last loaded or saved; None: never saved
-    snapshot: dict[str, Any] | None = None
-    #: fields the server has that the model does not declare
-    extras: dict[str, Any] = attrs.field(factory=dict)
-    #: the client the record was loaded or saved with
-    client: BaseClient | None = None
-    #: the id deleted with delete(): save() does not create it again unless forced
-    deleted: str | None = None
-    #: nested objects that cannot be weakly referenced, with their undeclared keys
-    #: (kintorm.orm.nested); None when there are none
-    pins: dict[int, tuple[Any, dict[str, Any]]] | None = None
+#: The mapper's state of a record, kept on the instance itself in these attributes (no
+#: separate object, and the instance's ``__dict__`` is never made: CPython keeps the
+#: attributes inline, so a loaded record is one object to the garbage collector).
+#: Record sets each to None at class level: an instance has only those it needs.
+PERMISSIONS = "_kintorm_permissions"  #: Record.permissions (PermissionsAttribute)
+SNAPSHOT = "_kintorm_snapshot"  #: the data as last loaded or saved (frozen); None: new
+SNAPSHOT_PERMISSIONS = "_kintorm_snapshot_permissions"  #: frozen, None when empty
+CLIENT = "_kintorm_client"  #: the client the record was loaded or saved with
+EXTRAS = "_kintorm_extras"  #: fields the server has that the model does not declare
+DELETED = "_kintorm_deleted"  #: the id delete() deleted: save() does not create it again
+PINS = "_kintorm_pins"  #: nested objects that cannot be weakly referenced (nested.py)
+STATE_ATTRIBUTES = (SNAPSHOT, SNAPSHOT_PERMISSIONS, CLIENT, EXTRAS, DELETED, PINS)
+
+_set = setattr
+
+
+class State:
+    """A view of the mapper's state of one record (its attributes listed above)."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    @property
+    def snapshot(self) -> dict[str, Any] | None:
+        """The document (see tracking.py) as last loaded or saved, as a new copy; None:
+        never saved."""
+        data = getattr(self._obj, SNAPSHOT)
+        if data is None:
+            return None
+        permissions = getattr(self._obj, SNAPSHOT_PERMISSIONS)
+        return {"data": thaw(data), "permissions": thaw(permissions) if permissions else {}}
+
+    @snapshot.setter
+    def snapshot(self, document: dict[str, Any] | None) -> None:
+        if document is None:
+            _set(self._obj, SNAPSHOT, None)
+            _set(self._obj, SNAPSHOT_PERMISSIONS, None)
+        else:
+            self.remember(document)
 
     def remember(self, document: dict[str, Any]) -> None:
-        self.snapshot = json_copy(document)
+        """Take ``document`` (``{"data", "permissions"}``) as the snapshot (a copy)."""
+        _set(self._obj, SNAPSHOT, freeze(document["data"]))
+        _set(self._obj, SNAPSHOT_PERMISSIONS, freeze(document["permissions"]) or None)
+
+    @property
+    def extras(self) -> dict[str, Any]:
+        """Fields the server has that the model does not declare (a live dict)."""
+        found: dict[str, Any] | None = getattr(self._obj, EXTRAS)
+        if found is None:
+            found = {}
+            _set(self._obj, EXTRAS, found)
+        return found
+
+    @extras.setter
+    def extras(self, value: dict[str, Any]) -> None:
+        _set(self._obj, EXTRAS, value or None)
+
+    @property
+    def client(self) -> BaseClient | None:
+        """The client the record was loaded or saved with."""
+        found: BaseClient | None = getattr(self._obj, CLIENT)
+        return found
+
+    @client.setter
+    def client(self, value: BaseClient | None) -> None:
+        _set(self._obj, CLIENT, value)
+
+    @property
+    def deleted(self) -> str | None:
+        """The id deleted with delete(): save() does not create it again unless forced."""
+        found: str | None = getattr(self._obj, DELETED)
+        return found
+
+    @deleted.setter
+    def deleted(self, value: str | None) -> None:
+        _set(self._obj, DELETED, value)
+
+    @property
+    def pins(self) -> dict[int, tuple[Any, dict[str, Any]]] | None:
+        """Nested objects that cannot be weakly referenced, with their undeclared keys
+        (kintorm.orm.codec.nested); None when there are none."""
+        found: dict[int, tuple[Any, dict[str, Any]]] | None = getattr(self._obj, PINS)
+        return found
+
+    @pins.setter
+    def pins(self, value: dict[int, tuple[Any, dict[str, Any]]] | None) -> None:
+        _set(self._obj, PINS, value or None)
 
 
 def json_copy(value: Any) -> Any:
@@ -115,15 +211,9 @@ def json_copy(value: Any) -> Any:
     return value
 
 
-_STATE_KEY = "_kintorm_state"
-
-
-def state(obj: Record) -> _State:
-    try:
-        found: _State = obj.__dict__[_STATE_KEY]
-    except KeyError:
-        found = obj.__dict__[_STATE_KEY] = _State()
-    return found
+def state(obj: Record) -> State:
+    """The mapper's state of ``obj`` (a view: reading and setting it is cheap)."""
+    return State(obj)
 
 
 _DATA_FIELDS = "_kintorm_data_fields"

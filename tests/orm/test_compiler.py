@@ -406,7 +406,7 @@ def test_union_contradiction_raises_when_built() -> None:
 
 
 def test_compile_lookups_alone_refuses_a_union() -> None:
-    from kintorm.orm.lookup_compile import compile_filter, compile_lookups
+    from kintorm.orm.query.filters import compile_filter, compile_lookups
 
     with pytest.raises(UnsupportedQuery, match="2 Kinto queries"):
         compile_lookups(Blog, {"title": None})

@@ -9,8 +9,8 @@ import pytest
 
 from kintorm import BulkResult, DeferredFieldError, FieldError, KintoException, Record
 from kintorm.orm.bulk import Outcome
-from kintorm.orm.persist import from_wire, load_reference
 
+from ._codec import from_wire, load_reference
 from .models import Item
 
 

@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 
 from kintorm import Client, DeferredFieldError, Record, ValidationError
 from kintorm.orm import DEFERRED
+from kintorm.orm.codec.fast import eligible, is_native
+from kintorm.orm.codec.nested import nested_extras
 from kintorm.orm.convert import converter, make_converter
-from kintorm.orm.loading import build_loader, eligible, is_native
-from kintorm.orm.nested import nested_extras
-from kintorm.orm.persist import document, from_wire, load_reference, loader
 from kintorm.orm.state import data_fields, state
 
+from ._codec import build_loader, document, from_wire, load_reference, loader
 from .conftest import ORM
 from .models import Author, Priority
 
@@ -139,10 +139,11 @@ def outcome(load: Callable[[], Record]) -> Any:
         errors = getattr(exc, "errors", None)
         return ("raised", type(exc), str(exc), getattr(exc, "field", None), errors)
     st_ = state(obj)
-    shared = containers([getattr(obj, f.name, None) for f in attrs.fields(type(obj))])
-    shared |= containers(st_.extras)
-    assert st_.snapshot is not None
-    assert not shared & containers(st_.snapshot), "the snapshot shares a list or dict"
+    values = [getattr(obj, f.name, None) for f in attrs.fields(type(obj))]  # alive: its id
+    shared = containers(values) | containers(st_.extras)  # is not reused below
+    snapshot = st_.snapshot
+    assert snapshot is not None
+    assert not shared & containers(snapshot), "the snapshot shares a list or dict"
     return picture(obj)
 
 

@@ -1,4 +1,4 @@
-"""Keys that nested objects' classes do not declare survive every save (kintorm.orm.nested).
+"""Keys that nested objects' classes do not declare survive every save (kintorm.orm.codec.nested).
 
 Another program writes keys inside nested objects (``"twitter"`` inside an author,
 inside an author's address, inside objects in lists and in dicts); the model does
@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kintorm import Client, Record
-from kintorm.orm.nested import _TABLE, nested_extras
-from kintorm.orm.persist import document, from_wire
+from kintorm.orm.codec.nested import _TABLE, nested_extras
 from kintorm.orm.state import data_fields, state
 from kintorm.orm.tracking import same
 
+from ._codec import document, from_wire
 from .conftest import ORM
 
 

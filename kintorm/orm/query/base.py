@@ -16,6 +16,7 @@ from kintorm.client.endpoints import endpoint
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Op, collect
 from kintorm.orm import connection
+from kintorm.orm.codec.core import codec_for
 from kintorm.orm.drive import run_async, run_sync
 from kintorm.orm.exceptions import InvalidRecord
 from kintorm.orm.persist import client_for, location
@@ -90,9 +91,10 @@ class QueryBase(Generic[M]):
 
     # --- loading --------------------------------------------------------------------
 
-    def _instances(self, raw: Iterable[dict[str, Any]], client: BaseClient) -> Iterator[M]:
+    def _instances(self, raw: Iterable[dict[str, Any]], client: BaseClient) -> list[M]:
+        """The listed records as instances (tombstones left out), by the model's codec."""
         partial = self.spec.fields is not None
-        return reads.instances(self.model, raw, client, partial=partial, invalid=self._invalid)
+        return codec_for(self.model).load_list(raw, partial, client, self._invalid)
 
     def _invalid(self, exc: InvalidRecord) -> None:
         """Raise ``exc``, or note it and return (the record is skipped): ``on_invalid``."""
@@ -107,7 +109,7 @@ class QueryBase(Generic[M]):
 
     def _fetch_op(self, client: BaseClient) -> Op[list[M]]:
         raw = yield from collect(self._raw_stream(client))
-        return list(self._instances(raw, client))
+        return self._instances(raw, client)
 
     def _results_op(self, client: BaseClient) -> Op[list[M]]:
         """The records, fetched once and cached."""

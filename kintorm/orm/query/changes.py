@@ -10,8 +10,8 @@ import attrs
 from kintorm.client.base import BaseClient
 from kintorm.client.operation import Stream
 from kintorm.orm._requests import each_item
+from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import InvalidRecord
-from kintorm.orm.persist import from_wire
 
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
@@ -45,7 +45,7 @@ def change_of(
     record = None
     if not item.get("deleted"):
         try:
-            record = from_wire(model, item, partial=partial, client=client)
+            record = codec_for(model).load(item, partial=partial, client=client)
         except InvalidRecord as exc:
             invalid(exc)
             return None

@@ -10,8 +10,8 @@ single-object GET of ``get(id=...)`` (:func:`record_op` its request, 404 as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from kintorm.client.base import BaseClient
 from kintorm.client.exceptions import KintoException
@@ -20,14 +20,15 @@ from kintorm.client.protocol import Op
 from kintorm.client.resources import JSONDict
 from kintorm.orm._requests import count_op as head_count_op
 from kintorm.orm._requests import merged_records_stream, records_stream
+from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import InvalidRecord
-from kintorm.orm.persist import from_wire, loader, location
+from kintorm.orm.persist import location
 from kintorm.orm.query.spec import CompiledRequest, QuerySpec
 
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
 
-__all__ = ["count_op", "get_by_id_op", "instances", "record_op", "records"]
+__all__ = ["count_op", "get_by_id_op", "record_op", "records"]
 
 M = TypeVar("M", bound="Record")
 #: what a query set does with a record that does not fit the model (on_invalid)
@@ -41,25 +42,6 @@ def records(client: BaseClient, compiled: Sequence[CompiledRequest], spec: Query
     descending = spec.sort != ("last_modified",)  # Kinto's default: -last_modified
     requests = [c.request() for c in compiled]
     return merged_records_stream(client, requests, descending, spec.start, spec.stop)
-
-
-def instances(
-    model: type[M],
-    raw: Iterable[dict[str, Any]],
-    client: BaseClient,
-    *,
-    partial: bool,
-    invalid: Invalid,
-) -> Iterator[M]:
-    """The listed records as instances, tombstones left out."""
-    load = loader(model, owned=True)  # the page's records are ours
-    for item in raw:
-        if item.get("deleted"):
-            continue  # a tombstone (filters on last_modified return them)
-        try:
-            yield load(item, None, partial, client)
-        except InvalidRecord as exc:
-            invalid(exc)
 
 
 def count_op(client: BaseClient, compiled: Sequence[CompiledRequest], spec: QuerySpec) -> Op[int]:
@@ -95,7 +77,7 @@ def get_by_id_op(model: type[M], client: BaseClient, record_id: str, invalid: In
     ``model.DoesNotExist`` when it is missing or skipped by ``invalid``."""
     body = yield from record_op(model, client, record_id)
     try:
-        return from_wire(model, body["data"], body.get("permissions"), client=client)
+        return codec_for(model).load(body["data"], body.get("permissions"), client=client)  # type: ignore[no-any-return]
     except InvalidRecord as exc:
         invalid(exc)
         raise model.DoesNotExist(

@@ -22,10 +22,11 @@ from kintorm.client.protocol import Op, collect
 from kintorm.client.writes import create_request, new_record_id, patch_request
 from kintorm.orm._requests import batch_op
 from kintorm.orm.bulk import BulkResult, Outcome
+from kintorm.orm.codec.core import codec_for
 from kintorm.orm.convert import unstructure_value
 from kintorm.orm.drive import Action
 from kintorm.orm.exceptions import ConflictError, DoesNotExist, FieldError
-from kintorm.orm.persist import _apply, document, location, save_op, translate
+from kintorm.orm.persist import location, save_op, translate
 from kintorm.orm.query.spec import CompiledRequest
 from kintorm.orm.state import data_fields
 
@@ -153,7 +154,8 @@ def bulk_create_op(
 ) -> Action[BulkResult[M]]:
     """Create ``objs``, one ``PUT`` each; every document is checked first."""
     bucket, collection = location(model, client)
-    documents = [document(obj) for obj in objs]  # ValidationError before any request
+    codec = codec_for(model)
+    documents = [codec.dump(obj) for obj in objs]  # ValidationError before any request
     requests = []
     for obj, doc in zip(objs, documents, strict=True):
         if obj.id is None:
@@ -164,7 +166,7 @@ def bulk_create_op(
     outcomes = []
     for obj, doc, result in zip(objs, documents, results, strict=True):
         if result.error is None and isinstance(result.body, dict):
-            _apply(obj, result.body, client)
+            codec.apply(obj, result.body, client)
             outcomes.append(Outcome(obj.id, True, obj))
         else:
             error = result.error

@@ -1,24 +1,27 @@
-"""Loading records from the wire: one generated function per model.
+"""The fast loading strategy: one function generated per model (and per ownership).
 
-``persist.from_wire`` (the reference) checks each value with cattrs, calls the
-model's ``__init__``, then deep-copies the document as the change-tracking
-snapshot. That costs ~20 µs a record. The loader built here does the same for a
-record that fits the model, in a few µs:
+The reference strategy (kintorm.orm.codec.reference) checks each value with cattrs
+and calls the model's ``__init__``. The loader generated here does the same for a
+record that fits the model, in about a microsecond:
 
 * values of JSON-native fields (``str``, ``int``, ``float``, ``bool``, ``X | None``,
   ``list[X]``, ``dict[str, X]`` of those) are checked inline, by exact type, where
   kintorm's strict hooks (kintorm/orm/convert.py) would accept them unchanged
   (``int`` for ``float`` is converted, as the hook does); other fields go through
-  the converter, as in from_wire (whose hooks keep the undeclared keys of nested
-  attrs objects, kintorm/orm/nested.py: both loaders keep them alike);
+  the converter, as in the reference (whose hooks keep the undeclared keys of nested
+  attrs objects, kintorm/orm/codec/nested.py: both strategies keep them alike);
 * the instance is made without ``__init__``, only for models whose ``__init__``
   would just store the values (no validators, converters, post-init, init=False
-  fields, or custom ``__setattr__``/``__new__``);
-* the snapshot shares the immutable values and copies the lists and dicts.
+  fields, or custom ``__setattr__``/``__new__``), with ``object.__setattr__``, so
+  that CPython never makes its ``__dict__``; an empty ``permissions`` is made when
+  first read;
+* the snapshot is what was decoded: a listing's record itself (``owned``), its lists
+  frozen into tuples (kintorm.orm.codec.frozen), the instance taking the lists.
 
-Anything else (a value that does not fit exactly, a missing required field, a
-converter with hooks registered after make_converter()) hands the record to the
-reference, which gives the same instance or raises the same ValidationError.
+A record that does not fit exactly (or a missing required field) goes to the
+reference, which gives the same instance or raises the same ValidationError. The
+codec (kintorm.orm.codec.core) uses the reference alone while hooks registered
+after make_converter() are on the converter.
 """
 
 from __future__ import annotations
@@ -32,28 +35,54 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from kintorm.client.base import BaseClient
+from kintorm.orm.codec.frozen import freeze
 from kintorm.orm.convert import converter
 from kintorm.orm.state import (
-    _STATE_KEY,
-    DEFERRED,
+    CLIENT,
+    EXTRAS,
+    PERMISSIONS,
     RESERVED,
+    SNAPSHOT,
+    SNAPSHOT_PERMISSIONS,
     Permissions,
-    _State,
     data_fields,
     json_copy,
     normalize_permissions,
     to_permissions,
-    unset_deferred,
 )
 
 if TYPE_CHECKING:
+    from kintorm.client.base import BaseClient
     from kintorm.orm.model import Record
 
-__all__ = ["Loader", "build_loader"]
+__all__ = ["Loader", "eligible", "generate", "is_native", "settle"]
 
-#: ``load(data, permissions, partial, client)``: an instance (see persist.from_wire)
-Loader = Callable[[dict[str, Any], Any, bool, "BaseClient | None"], Any]
+#: ``load(data, permissions, partial, client[, into])``: an instance (see
+#: persist.from_wire); ``into``: an instance of the model to load into (a save's or a
+#: refresh's answer), returned unless the record goes to the reference loader
+Loader = Callable[..., Any]
+
+_set = object.__setattr__
+
+
+def settle(
+    obj: Any,
+    data: dict[str, Any],
+    permissions: dict[str, Any] | None,
+    client: BaseClient | None,
+    extras: dict[str, Any] | None,
+) -> None:
+    """Store the mapper's state of a record just loaded on it: the snapshot (``data``
+    and ``permissions``, frozen), its client and its undeclared fields
+    (kintorm.orm.state). Every loading strategy stores them so, in this order, and
+    only those that differ from the class's None."""
+    _set(obj, SNAPSHOT, data)
+    if permissions:
+        _set(obj, SNAPSHOT_PERMISSIONS, permissions)
+    _set(obj, CLIENT, client)
+    if extras:
+        _set(obj, EXTRAS, extras)
+
 
 _SCALARS: tuple[type, ...] = (str, int, bool, float)
 _UNIONS = (typing.Union, types.UnionType)
@@ -168,15 +197,24 @@ def _copy(type_: Any, var: str) -> str:
     return f"_json_copy({var})"
 
 
+def _frozen(type_: Any, var: str) -> str:
+    """An expression giving the snapshot's (frozen) form of ``var``, checked to fit."""
+    if not _is_container(type_):
+        return var
+    if _is_flat(type_):
+        inner = _optional_of(type_) or type_
+        copy = f"tuple({var})" if typing.get_origin(inner) is list else f"{var}.copy()"
+        return f"(None if {var} is None else {copy})" if _optional_of(type_) else copy
+    return f"_freeze({var})"
+
+
 def eligible(model: type[Record]) -> bool:
     """Does the model's ``__init__`` only store the values from_wire gives it?"""
-    from kintorm.orm.model import Record
-
     init = model.__dict__.get("__init__")
     code = getattr(init, "__code__", None)
     if code is None or not code.co_filename.startswith("<attrs generated"):
         return False
-    if model.__setattr__ is not Record.__setattr__ or model.__new__ is not object.__new__:
+    if model.__setattr__ is not object.__setattr__ or model.__new__ is not object.__new__:
         return False
     if hasattr(model, "__attrs_pre_init__") or hasattr(model, "__attrs_post_init__"):
         return False
@@ -192,40 +230,38 @@ def eligible(model: type[Record]) -> bool:
     return all(name in names for name in RESERVED)
 
 
-def build_loader(model: type[Record], reference: Loader, *, owned: bool = False) -> Loader:
-    """The loader of ``model``; ``reference`` loads what the fast path does not take.
+def generate(model: type[Record], reference: Loader, *, owned: bool = False) -> Loader | None:
+    """The generated loader of ``model``, or None when its ``__init__`` does more than
+    store the values (see :func:`eligible`); ``reference`` loads the records that do
+    not fit the fast path.
 
     ``owned``: the caller gives up ``data`` (a record of a listing just decoded):
-    it becomes the snapshot's data (``id`` and ``last_modified`` popped), so only
-    the instance's lists and dicts are copies. Otherwise ``data`` is left alone."""
+    it becomes the snapshot (``id`` and ``last_modified`` popped, lists frozen), and
+    its lists and dicts become the instance's. Otherwise ``data`` is left alone."""
     if not eligible(model):
-        return reference
+        return None
     fields = data_fields(model)
     src = _Source()
     env: dict[str, Any] = {
         "_model": model,
         "_fallback": reference,
-        "_conv": converter,
         "_structure": converter.structure,
         "_unstructure": converter.unstructure,
         "_json_copy": json_copy,
+        "_freeze": freeze,
         "_isfinite": math.isfinite,
-        "_DEFERRED": DEFERRED,
-        "_unset_deferred": unset_deferred,
         "_SKIP": object(),
         "_new": object.__new__,
-        "_State": _State,
+        "_set": _set,
         "_Permissions": Permissions,
         "_to_permissions": to_permissions,
         "_normalize": normalize_permissions,
         "_known": frozenset({"id", "last_modified", *(f.name for f in fields)}),
     }
     fallback = "return _fallback(data, permissions, partial, client)"
-    src.add(0, "def load(data, permissions, partial, client):")
-    src.add(1, "if _conv.customized:")
-    src.add(2, fallback)
+    src.add(0, "def load(data, permissions, partial, client, into=None):")
     src.add(1, "full = True")
-    src.add(1, "skipped = False")
+    src.add(1, "skipped = missing = False")
     values: dict[str, str] = {}  # field name -> local holding the instance's value
     snaps: dict[str, str] = {}  # field name -> local holding the snapshot's value
     rewritten: list[str] = []  # fields whose snapshot value may not be the wire value
@@ -234,35 +270,40 @@ def build_loader(model: type[Record], reference: Loader, *, owned: bool = False)
         var, inst, snap = f"v{n}", f"i{n}", f"s{n}"
         values[field.name], snaps[field.name] = inst, snap
         env[f"_type{n}"] = field.type
-        src.add(1, f"if {key} in data:")
-        src.add(2, f"{var} = data[{key}]")
+        present = _Source()  # the lines run when the record has the key
+        present.count = src.count
         if is_native(field.type):
-            _check(src, field.type, var, 2, top=True)
-            if field.type is float or _optional_of(field.type) is float:
-                rewritten.append(field.name)  # an int became a float
+            _check(present, field.type, var, 2, top=True)
             if _is_container(field.type):
-                src.add(2, f"{inst} = {_copy(field.type, var)}")
-                src.add(2, f"{snap} = {var if owned else _copy(field.type, var)}")
+                rewritten.append(field.name)  # frozen
+                present.add(2, f"{inst} = {var if owned else _copy(field.type, var)}")
+                present.add(2, f"{snap} = {_frozen(field.type, var)}")
             else:
-                src.add(2, f"{inst} = {snap} = {var}")
+                if field.type is float or _optional_of(field.type) is float:
+                    rewritten.append(field.name)  # an int became a float
+                present.add(2, f"{inst} = {snap} = {var}")
         else:
             rewritten.append(field.name)
-            src.add(2, "try:")
-            src.add(3, f"{inst} = _structure({var}, _type{n})")
-            src.add(2, "except Exception:")
-            src.add(3, fallback)
-            src.add(2, f"{snap} = _json_copy(_unstructure({inst}, unstructure_as=_type{n}))")
-        src.add(1, "else:")
+            present.add(2, "try:")
+            present.add(3, f"{inst} = _structure({var}, _type{n})")
+            present.add(2, "except Exception:")
+            present.add(3, fallback)
+            present.add(2, f"{snap} = _freeze(_unstructure({inst}, unstructure_as=_type{n}))")
+        src.count = present.count
+        src.add(1, "try:")  # one lookup when the key is there, as it mostly is
+        src.add(2, f"{var} = data[{key}]")
+        src.add(1, "except KeyError:")
         src.add(2, "full = False")
         src.add(2, "if partial:")
-        src.add(3, f"{inst} = _DEFERRED")
-        src.add(3, f"{snap} = _SKIP")
+        src.add(3, f"{inst} = {snap} = _SKIP")
         src.add(3, "skipped = True")
         src.add(2, "else:")
         default: Any = field.default
         factory: Any = default if isinstance(default, attrs.Factory) else None  # type: ignore[arg-type]
         if default is attrs.NOTHING or (factory is not None and factory.takes_self):
-            src.add(3, fallback)  # required: the reference raises
+            # required: the reference raises (outside the handler: no KeyError context)
+            src.add(3, f"{inst} = {snap} = _SKIP")
+            src.add(3, "missing = True")
         else:
             if factory is not None:
                 env[f"_factory{n}"] = factory.factory
@@ -270,26 +311,29 @@ def build_loader(model: type[Record], reference: Loader, *, owned: bool = False)
             else:
                 env[f"_default{n}"] = default
                 src.add(3, f"{inst} = _default{n}")
-            src.add(3, f"{snap} = _json_copy(_unstructure({inst}, unstructure_as=_type{n}))")
+            src.add(3, f"{snap} = _freeze(_unstructure({inst}, unstructure_as=_type{n}))")
+        src.add(1, "else:")
+        src.lines += present.lines
+    src.add(1, "if missing:")
+    src.add(2, fallback)
     # every value fits: from here on, no fallback (``data`` may be changed)
     src.add(1, "if permissions:")
     src.add(2, "perms = _to_permissions(permissions)")
-    src.add(2, "sperms = _normalize(perms)")
+    src.add(2, "sperms = _freeze(_normalize(perms)) or None")
     src.add(1, "else:")
-    src.add(2, "perms = _Permissions()")
-    src.add(2, "sperms = {}")
+    src.add(2, "perms = sperms = None")
     if owned:
         src.add(1, "rid = data.pop('id', None)")
         src.add(1, "rlm = data.pop('last_modified', None)")
         src.add(1, f"if full and len(data) == {len(fields)}:")
-        src.add(2, "extras = {}")
+        src.add(2, "extras = None")
         for field in fields:
             if field.name in rewritten:
                 src.add(2, f"data[{field.name!r}] = {snaps[field.name]}")
         src.add(1, "else:")
         src.add(2, "extras = {k: v for k, v in data.items() if k not in _known}")
         src.add(2, "for k, v in extras.items():")
-        src.add(3, "data[k] = _json_copy(v)")
+        src.add(3, "data[k] = _freeze(v)")
         for field in fields:
             src.add(2, f"if {snaps[field.name]} is not _SKIP:")
             src.add(3, f"data[{field.name!r}] = {snaps[field.name]}")
@@ -299,7 +343,7 @@ def build_loader(model: type[Record], reference: Loader, *, owned: bool = False)
         snapshot = "{" + ", ".join(f"{f.name!r}: {snaps[f.name]}" for f in fields) + "}"
         src.add(1, f"if full and len(data) == {len(fields) + 2} and 'id' in data")
         src.lines[-1] += " and 'last_modified' in data:"
-        src.add(2, "extras = {}")
+        src.add(2, "extras = None")
         src.add(2, f"sdata = {snapshot}")
         src.add(1, "else:")
         src.add(2, "extras = {k: v for k, v in data.items() if k not in _known}")
@@ -307,22 +351,29 @@ def build_loader(model: type[Record], reference: Loader, *, owned: bool = False)
         src.add(2, "if skipped:")
         src.add(3, "sdata = {k: v for k, v in sdata.items() if v is not _SKIP}")
         src.add(2, "if extras:")
-        src.add(3, "sdata = {**{k: _json_copy(v) for k, v in extras.items()}, **sdata}")
+        src.add(3, "sdata = {**{k: _freeze(v) for k, v in extras.items()}, **sdata}")
         ids = {"id": "data.get('id')", "last_modified": "data.get('last_modified')"}
-    items = []
+    src.add(1, "obj = _new(_model) if into is None else into")
     for field in attrs.fields(model):  # the order __init__ stores them in
-        if field.name == "permissions":
-            items.append("'permissions': perms")
-        elif field.name in ids:
-            items.append(f"{field.name!r}: {ids[field.name]}")
+        name = field.name
+        if name == "permissions":
+            # an empty Permissions is made when first read (state.PermissionsAttribute)
+            src.add(1, "if perms is not None or into is not None:")
+            src.add(2, f"obj.{PERMISSIONS} = perms")
+        elif name in ids:
+            src.add(1, f"obj.{name} = {ids[name]}")
         else:
-            items.append(f"{field.name!r}: {values[field.name]}")
-    state = "_State({'data': sdata, 'permissions': sperms}, extras, client)"
-    items.append(f"{_STATE_KEY!r}: {state}")
-    src.add(1, "obj = _new(_model)")
-    src.add(1, "obj.__dict__.update({" + ", ".join(items) + "})")
-    src.add(1, "if skipped:")  # fields only() left out stay unset: reading them raises
-    src.add(2, "_unset_deferred(obj)")
+            inst = values[name]
+            # fields only() left out stay unset: reading them raises
+            src.add(1, f"if {inst} is not _SKIP:")
+            src.add(2, f"obj.{name} = {inst}")
+    # kintorm.orm.codec.fast.settle, inline
+    src.add(1, f"obj.{SNAPSHOT} = sdata")
+    src.add(1, "if sperms is not None or into is not None:")
+    src.add(2, f"obj.{SNAPSHOT_PERMISSIONS} = sperms")
+    src.add(1, f"obj.{CLIENT} = client")
+    src.add(1, "if extras or into is not None:")
+    src.add(2, f"obj.{EXTRAS} = extras or None")
     src.add(1, "return obj")
     text = "\n".join(src.lines) + "\n"
     kind = "owned " if owned else ""

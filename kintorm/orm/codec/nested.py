@@ -17,7 +17,7 @@ that the reference still points at the object asked about.
 
 Objects of a class that cannot be weakly referenced (``weakref_slot=False``)
 are pinned instead, strongly, in the state of the record being loaded; they keep
-their keys within that record (see kintorm/orm/persist.py).
+their keys within that record (see kintorm/orm/codec/core.py).
 """
 
 from __future__ import annotations

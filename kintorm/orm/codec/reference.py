@@ -1,0 +1,79 @@
+"""The reference loading strategy: each value through cattrs, then ``__init__``.
+
+It takes every record: the fast strategy (kintorm.orm.codec.fast) hands it those
+that do not fit, and it alone loads models whose ``__init__`` does more than store
+the values (validators, converters, ``__attrs_post_init__``...). It raises the
+InvalidRecord naming every field that does not fit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from kintorm.orm.codec.fast import settle
+from kintorm.orm.codec.frozen import freeze
+from kintorm.orm.convert import structure_value
+from kintorm.orm.exceptions import InvalidRecord, ValidationError
+from kintorm.orm.state import DEFERRED, Permissions, normalize_permissions, unset_deferred
+
+if TYPE_CHECKING:
+    from kintorm.client.base import BaseClient
+    from kintorm.orm.codec.core import Codec
+
+__all__ = ["load_reference"]
+
+JSONDict = dict[str, Any]
+
+
+def load_reference(
+    codec: Codec, data: JSONDict, permissions: Any, partial: bool, client: BaseClient | None
+) -> Any:
+    """An instance of ``codec.model`` from a record's ``data`` (left unchanged)."""
+    model = codec.model
+    kwargs: JSONDict = {}
+    errors: list[str] = []
+    first: str | None = None
+    for field in codec.fields:
+        if not field.init:
+            continue
+        alias = field.alias or field.name
+        if field.name in data:
+            try:
+                kwargs[alias] = structure_value(data[field.name], field.type, field.name)
+            except ValidationError as exc:
+                errors += exc.errors
+                first = first or field.name
+        elif partial:
+            kwargs[alias] = DEFERRED
+        elif field.default is attrs.NOTHING:
+            errors.append(f"required field missing @ {field.name}")
+            first = first or field.name
+    if errors:
+        raise InvalidRecord(
+            f"record {data.get('id')!r} does not fit {model.__name__}: "
+            + "; ".join(errors)
+            + " (the stored document is the error's .data; a query set with "
+            + "on_invalid('skip') reads past such records)",
+            record_id=data.get("id"),
+            data=data,
+            field=first,
+            errors=errors,
+        )
+    obj = model(
+        **kwargs,
+        id=data.get("id"),
+        last_modified=data.get("last_modified"),
+        permissions=permissions or {},
+    )
+    if partial:
+        unset_deferred(obj)
+    names = codec.names
+    extras = {k: v for k, v in data.items() if k not in names}
+    doc = codec.dump(obj, checked=False, extras=extras)
+    perms = obj.permissions
+    if type(perms) is Permissions and not perms:
+        object.__delattr__(obj, "permissions")  # made again when read, as a fast load
+    settle(obj, freeze(doc["data"]), freeze(normalize_permissions(perms)), client, extras)
+    return obj
