@@ -26,7 +26,8 @@ from kintorm.client.exceptions import KintoException
 from kintorm.client.protocol import Op, Sleep
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import ConflictError
-from kintorm.orm.persist import location, save_op
+from kintorm.orm.persist import save_op
+from kintorm.orm.query.reads import record_op
 from kintorm.orm.state import data_fields, state
 from kintorm.orm.tracking import PatchMode, changed_keys, same
 
@@ -64,18 +65,7 @@ def _pause(attempt: int, spent: float = 0.01) -> Sleep:
 
 def _load_op(model: type[M], client: BaseClient, record_id: str) -> Op[tuple[M, JSONDict]]:
     """The record (with its permissions) and the server's body."""
-    bucket, collection = location(model, client)
-    try:
-        body = yield from BaseClient.get_record.op(
-            client, id=record_id, bucket=bucket, collection=collection
-        )
-    except KintoException as exc:
-        if getattr(exc.response, "status_code", None) == 404:
-            raise model.DoesNotExist(
-                f"{model.__name__} {record_id!r} does not exist in "
-                f"bucket {bucket!r}, collection {collection!r}"
-            ) from exc
-        raise
+    body = yield from record_op(model, client, record_id)
     data = body.get("data")
     if not isinstance(data, dict):
         raise KintoException(f"expected a record, got {body!r}")
