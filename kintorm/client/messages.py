@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import attrs
 
+from kintorm.client.decoding import decode_json
 from kintorm.client.exceptions import MalformedResponse
 
 JSON_CONTENT_TYPE = "application/json"
@@ -110,7 +111,7 @@ class Response:
         if self.decoded is not _NOT_DECODED:
             return self.decoded
         try:
-            decoded = json.loads(self.content)
+            decoded = decode_json(self.content)
         except ValueError:
             raise MalformedResponse(
                 f"expected JSON, got {preview(self.text)!r}", request=self.request, response=self
