@@ -49,6 +49,9 @@ class Ctx:
     raw: requests.Session = field(default_factory=requests.Session)
     seeded: dict[str, list[str]] = field(default_factory=dict)
     _names: Any = field(default_factory=itertools.count)
+    #: this run's mark in collection names: a PostgreSQL database kept from an
+    #: interrupted run may still hold collections of the same numbers
+    _run: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     _transient: list[str] = field(default_factory=list)
     _shared: dict[str, str] = field(default_factory=dict)
 
@@ -70,7 +73,7 @@ class Ctx:
             self.client.delete_collection(id=old, bucket=BUCKET, if_exists=True)
             self.seeded.pop(old, None)
         self._transient.clear()
-        name = f"{prefix}-{next(self._names)}"
+        name = f"{prefix}-{self._run}-{next(self._names)}"
         self.client.create_collection(id=name, bucket=BUCKET)
         if not keep:
             self._transient.append(name)
