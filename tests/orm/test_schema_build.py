@@ -58,6 +58,9 @@ class Every(Record, collection="every"):
     pair: tuple[int, str] | None = None
     closed: Closed | None = None
     either: int | str = 0
+    few: list[int] | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.max_len(2))
+    )
 
 
 def _validate(schema: dict[str, Any], data: dict[str, Any]) -> None:
@@ -99,6 +102,10 @@ def test_the_schema_of_every_kind_of_field() -> None:
     closed = props["closed"]["anyOf"][0]
     assert closed["additionalProperties"] is False and closed["required"] == ["x"]
     assert props["either"] == {"type": ["integer", "string"], "default": 0}
+    assert props["few"]["anyOf"] == [
+        {"type": "array", "items": {"type": "integer"}, "maxItems": 2},
+        {"type": "null"},
+    ]
 
 
 def test_nested_attrs_classes_allow_unknown_keys_and_name_required_fields() -> None:

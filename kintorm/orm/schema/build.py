@@ -217,6 +217,10 @@ def _constrained(schema: JSONDict, validator: Any) -> JSONDict:
     non-null values (JSON schema ignores minimum & co on other types, not enum)."""
     if validator is None:
         return schema
+    if "anyOf" in schema:  # X | None with X an array, object, date...: constrain X
+        null = {"type": "null"}
+        branches = [b if b == null else _constrained(b, validator) for b in schema["anyOf"]]
+        return {**schema, "anyOf": branches}
     added = _validator_schema(validator, _non_null(schema))
     if "enum" in added and _nullable(schema):
         added["enum"] = [*added["enum"], None]
