@@ -18,6 +18,7 @@ from types import FrameType
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from kintorm import schema_cli
 from kintorm._version import __version__
 from kintorm.server import KintoServer, ServerError
 
@@ -340,6 +341,9 @@ COMMANDS: dict[str, Command] = {
     "demo": Command("run the demo on an embedded Kinto", lambda parser: None, _demo),
     "replicate": Command(
         "copy a collection from one Kinto to another", _configure_replicate, _replicate
+    ),
+    "schema": Command(
+        "sync or check collections' JSON schemas from models", schema_cli.configure, schema_cli.run
     ),
 }
 

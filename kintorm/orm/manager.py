@@ -9,6 +9,7 @@ from kintorm.client.base import BaseClient
 from kintorm.client.protocol import Op
 from kintorm.orm.conflicts import DEFAULT_ATTEMPTS, update_with_retry_op
 from kintorm.orm.query.queryset import RUNS, QuerySet
+from kintorm.orm.schema.sync import SchemaSync, sync_schema_op
 from kintorm.orm.twins import twin
 
 if TYPE_CHECKING:
@@ -50,6 +51,22 @@ class Manager(QuerySet[M]):
         return update_with_retry_op(self.model, client, id, fn, attempts)
 
     aupdate_with_retry = twin(update_with_retry)
+
+    @RUNS.method
+    def sync_schema(
+        self, client: BaseClient, *, dry_run: bool = False, if_match: int | None = None
+    ) -> Op[SchemaSync]:
+        """Give the collection the model's JSON schema (``Model.json_schema()``), with
+        kinto-admin's ``uiSchema`` and ``displayFields``; returns a :class:`SchemaSync`:
+        the difference, how many existing records would fail the new schema (a few
+        named), whether it was written. Nothing is written when the collection already
+        agrees, or with ``dry_run``. The write is a PATCH under ``If-Match`` on the
+        collection's timestamp as read (or ``if_match``, a dry run's ``timestamp``): a
+        concurrent change raises ConflictError. A missing collection is created.
+        """
+        return sync_schema_op(self.model, client, dry_run, if_match)
+
+    async_schema = twin(sync_schema)
 
 
 class ManagerDescriptor:

@@ -38,6 +38,7 @@ from kintorm.orm.persist import (
     refresh_op,
     save_op,
 )
+from kintorm.orm.schema.build import json_schema
 from kintorm.orm.state import (
     DEFERRED,
     RESERVED,
@@ -229,6 +230,12 @@ class Record(_ModelBase):
         """Use ``client`` for this model (and its subclasses without their own),
         instead of the default client of ``connect()``; ``None`` unbinds."""
         cls._meta.client = client
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON schema (draft 7) of this model's records, as Kinto validates them:
+        see docs/schema.md. SchemaError (a TypeError) names a field it cannot express."""
+        return json_schema(cls)
 
     # --- change tracking ----------------------------------------------------------
 

@@ -115,6 +115,9 @@ def translate(
         name = None
         if isinstance(details, list) and details and isinstance(details[0], dict):
             name = details[0].get("name")
+            # Kinto's schema validation names the innermost key of the path, an int for
+            # a list item (kinto.schema_validation.validate_schema)
+            name = None if name is None else str(name)
         message = body.get("message") or str(exc)
         return ValidationError(
             f"the server rejected {what}: {message}",
