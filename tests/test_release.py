@@ -7,6 +7,7 @@ outside the source tree: what ``pip install kintorm`` would give.
 
 from __future__ import annotations
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -23,8 +24,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def _run(*argv: str | pathlib.Path, cwd: pathlib.Path | None = None) -> str:
+    # without $PYTHONPATH: a checkout on it would be imported instead of the wheel
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run(
-        [str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=600
+        [str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=600, env=env
     )
     assert done.returncode == 0, f"{argv} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout
