@@ -121,12 +121,12 @@ def load(
     mode: Mode = "replace" if overwrite else "restore"
     for chunk in chunks(_parsed(lines, skip), batch_limit(client, DEFAULT_BATCH)):
         good = [(n, e) for n, e in chunk if not isinstance(e, ValueError)]
-        for number, error in chunk:
-            if isinstance(error, ValueError):
-                progress.failures.append(Failure(number, None, None, f"not JSON: {error}"))
-        outcomes = write_entries(client, [e for _, e in good], mode) if good else []
-        for (number, _), outcome in zip(good, outcomes, strict=True):
-            progress.count(number, outcome)
+        outcomes = iter(write_entries(client, [e for _, e in good], mode) if good else [])
+        for number, entry in chunk:  # in line order
+            if isinstance(entry, ValueError):
+                progress.failures.append(Failure(number, None, None, f"not JSON: {entry}"))
+            else:
+                progress.count(number, next(outcomes))
         progress.batches += 1
         progress.lines = chunk[-1][0]
         if on_progress is not None:
