@@ -182,6 +182,9 @@ def _dump(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             _say("dump", f"interrupted: {_describe_dump(bar.latest)}")
             return 130
+        except KintoException as exc:
+            _say("dump", f"{exc}\nstopped after {_describe_dump(bar.latest)}")
+            return 1
         except OSError as exc:
             _say("dump", str(exc))
             return 1
@@ -236,6 +239,11 @@ def _failures(progress: LoadProgress) -> str:
     return "\n".join([f"{len(progress.failures):,} entries failed:", *lines, f"failed ids: {ids}"])
 
 
+def _stopped(latest: LoadProgress | None) -> str:
+    resume = f" (or --skip {latest.lines})" if latest is not None else ""
+    return f"{_describe_load(latest)}; run the same command again{resume} to resume"
+
+
 def _lines(path: str) -> int | None:
     if path == "-":
         return None
@@ -272,14 +280,11 @@ def _load(args: argparse.Namespace) -> int:
                     total=total,
                 )
         except KeyboardInterrupt:
-            latest: LoadProgress | None = bar.latest
-            resume = f" (or --skip {latest.lines})" if latest is not None else ""
-            _say(
-                "load",
-                f"interrupted: {_describe_load(latest)}; run the same command again{resume} "
-                "to resume",
-            )
+            _say("load", f"interrupted: {_stopped(bar.latest)}")
             return 130
+        except KintoException as exc:
+            _say("load", f"{exc}\nstopped: {_stopped(bar.latest)}")
+            return 1
     if progress.failures:
         _say("load", f"{_describe_load(progress)}\n{_failures(progress)}")
         return 1

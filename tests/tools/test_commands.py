@@ -214,3 +214,17 @@ def test_load_reads_stdin(
     assert main(["load", "-", *_flags(target, kinto_admin_auth), _where(target)]) == 0
     assert "3 written" in capsys.readouterr().out
     assert len(target.get_records()) == 3
+
+
+def test_a_load_stopped_by_a_server_error_says_how_to_resume(
+    target: Client, tmp_path: pathlib.Path, capsys: Any
+) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"data": {"id": "a"}}\n')
+    wrong = ["-s", target.server_url, "-a", "admin:not-the-password"]
+    assert main(["load", str(path), *wrong, _where(target)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("kintorm load: ")
+    assert err.rstrip().endswith(
+        "stopped: nothing was written; run the same command again to resume"
+    )
