@@ -8,6 +8,7 @@ see docs/cli.md.
 from __future__ import annotations
 
 from kintorm.tools.dump import DumpProgress, dump
+from kintorm.tools.inspection import model_source
 from kintorm.tools.load import Failure, LoadProgress, load
 
-__all__ = ["DumpProgress", "Failure", "LoadProgress", "dump", "load"]
+__all__ = ["DumpProgress", "Failure", "LoadProgress", "dump", "load", "model_source"]
