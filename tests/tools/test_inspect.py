@@ -25,7 +25,8 @@ _text = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=8
 )
 _ints = st.integers(-(2**31), 2**31)
-_floats = st.floats(allow_nan=False, allow_infinity=False, width=32)
+# within 2**31: a float field holds integers exactly up to 2**53 only
+_floats = st.floats(-(2**31), 2**31, allow_nan=False, width=32)
 _scalars = st.one_of(st.none(), st.booleans(), _ints, _floats, _text)
 #: per field, the kind of values a collection holds there
 _KINDS: dict[str, st.SearchStrategy[Any]] = {
