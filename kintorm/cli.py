@@ -265,9 +265,7 @@ def _replicate(args: argparse.Namespace) -> int:
     from kintorm.replication import ReplicationError, logger, replicate
 
     cli_utils.setup_logger(logger, args)
-    auth = args.auth
-    if auth is None and os.environ.get(AUTH_ENV):
-        auth = cli_utils.parse_auth(os.environ[AUTH_ENV])
+    auth = cli_utils.auth_from_args(args)
     if not args.server:
         print(f"kintorm replicate: no server: give -s/--server or set ${URL_ENV}", file=sys.stderr)
         return 2
@@ -336,6 +334,12 @@ def _demo(args: argparse.Namespace) -> int:
     return demo_main()  # it reports a missing server extra itself
 
 
+def _tool_commands() -> dict[str, Command]:
+    from kintorm.tools.commands import TOOL_COMMANDS
+
+    return {name: Command(*command) for name, command in TOOL_COMMANDS.items()}
+
+
 COMMANDS: dict[str, Command] = {
     "serve": Command("run a local Kinto in the foreground", _configure_serve, _serve),
     "demo": Command("run the demo on an embedded Kinto", lambda parser: None, _demo),
@@ -345,6 +349,7 @@ COMMANDS: dict[str, Command] = {
     "schema": Command(
         "sync or check collections' JSON schemas from models", schema_cli.configure, schema_cli.run
     ),
+    **_tool_commands(),
 }
 
 

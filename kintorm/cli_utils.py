@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,12 +13,19 @@ from kintorm.client.auth import TokenAuth
 from kintorm.client.sync import Client
 
 __all__ = [
+    "AUTH_ENV",
+    "URL_ENV",
     "add_parser_options",
+    "auth_from_args",
     "create_client_from_args",
     "parse_auth",
     "set_parser_server_options",
     "setup_logger",
 ]
+
+
+#: environment variables naming the server and its credentials (the flags win)
+URL_ENV, AUTH_ENV = "KINTO_URL", "KINTO_AUTH"
 
 
 def parse_auth(value: str) -> TokenAuth | tuple[str, str]:
@@ -122,3 +130,11 @@ def create_client_from_args(args: argparse.Namespace) -> Client:
         retry_after=args.retry_after,
         ignore_batch_4xx=getattr(args, "ignore_batch_4xx", False),
     )
+
+
+def auth_from_args(args: argparse.Namespace) -> Any:
+    """The credentials of ``-a/--auth``, else of ``$KINTO_AUTH``, else None."""
+    auth = getattr(args, "auth", None)
+    if auth is None and os.environ.get(AUTH_ENV):
+        auth = parse_auth(os.environ[AUTH_ENV])
+    return auth

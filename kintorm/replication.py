@@ -24,8 +24,7 @@ the destination's account when it is not the origin's.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -33,19 +32,25 @@ import attrs
 from kintorm.client.base import BaseClient
 from kintorm.client.exceptions import KintoException
 from kintorm.client.sync import Client
+from kintorm.tools.progress import Timed
+from kintorm.tools.reading import (
+    DEFAULT_PAGE_SIZE,
+    batch_limit,
+    changes,
+    chunks,
+    is_tombstone,
+    with_permissions,
+    without_permissions,
+)
+from kintorm.tools.writing import write_entries
 
 __all__ = ["DEFAULT_PAGE_SIZE", "Progress", "ReplicationError", "replicate"]
 
 logger = logging.getLogger("kintorm.replication")
 
-#: records read from the origin per request (what replicate() holds in memory)
-DEFAULT_PAGE_SIZE = 1000
-#: statuses a deletion may get at the destination without failing: already absent
-_ABSENT = frozenset({404})
-
 
 @attrs.define
-class Progress:
+class Progress(Timed):
     """How far a replication has gone; updated after each destination batch."""
 
     #: records created or replaced at the destination
@@ -59,7 +64,6 @@ class Progress:
     #: the origin timestamp up to which everything is copied: pass it as ``since=``
     #: to resume (None until the first batch, or the ``since`` given)
     timestamp: int | None = None
-    started: float = attrs.field(factory=time.monotonic, repr=False)
 
     @property
     def records(self) -> int:
@@ -67,14 +71,9 @@ class Progress:
         return self.written + self.deleted + self.vanished
 
     @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    @property
-    def rate(self) -> float:
-        """Records handled per second since the start."""
-        elapsed = self.elapsed
-        return self.records / elapsed if elapsed > 0 else 0.0
+    def done(self) -> int:
+        """The same as ``records``: what a progress bar counts."""
+        return self.records
 
 
 class ReplicationError(KintoException):
@@ -125,8 +124,8 @@ def replicate(
     progress = Progress(timestamp=since)
     try:
         _copy_collection(origin, destination)
-        limit = _batch_limit(destination, page_size)
-        for chunk in _chunks(_changes(origin, since, page_size), limit):
+        limit = batch_limit(destination, page_size)
+        for chunk in chunks(changes(origin, since, page_size), limit):
             _copy_chunk(origin, destination, chunk, permissions, progress)
             if on_progress is not None:
                 on_progress(progress)
@@ -164,65 +163,6 @@ def _copy_collection(origin: Client, destination: Client) -> None:
     destination.update_collection(data=data, permissions=source.get("permissions"), safe=False)
 
 
-def _batch_limit(destination: Client, page_size: int) -> int:
-    settings = destination.server_info().get("settings") or {}
-    limit = settings.get("batch_max_requests")
-    return int(limit) if limit else page_size
-
-
-def _changes(origin: Client, since: int | None, page_size: int) -> Iterator[dict[str, Any]]:
-    """The origin's records, oldest change first, a page at a time."""
-    params: dict[str, Any] = {"_sort": "last_modified", "_limit": page_size}
-    if since is not None:
-        params["_since"] = since
-    for page in origin.get_paginated_records(**params):
-        yield from page
-
-
-def _chunks(records: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _with_permissions(origin: Client, chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each live record of ``chunk`` read again with its permissions (one batch of
-    GETs); a record deleted meanwhile comes back as ``None`` (its tombstone is newer
-    than the chunk, so a later run with ``since`` deletes it)."""
-    live = [r for r in chunk if not r.get("deleted")]
-    if not live:
-        return chunk
-    with origin.batch(ignore_batch_4xx=True) as batch:
-        for record in live:
-            batch.get_record(id=record["id"])
-    bodies = iter(batch.results())
-    out: list[dict[str, Any]] = []
-    for record in chunk:
-        if record.get("deleted"):
-            out.append(record)
-            continue
-        body = next(bodies)
-        if isinstance(body, dict) and isinstance(body.get("data"), dict):
-            out.append({"data": body["data"], "permissions": body.get("permissions")})
-        elif _status(body) in _ABSENT:
-            out.append({"vanished": record["id"]})
-        else:
-            raise KintoException(f"reading record {record['id']!r} at the origin: {body}")
-    return out
-
-
-def _status(body: Any) -> int | None:
-    """The status of a batch sub-response that is Kinto's error body, else None."""
-    if isinstance(body, dict) and "data" not in body and isinstance(body.get("code"), int):
-        return int(body["code"])
-    return None
-
-
 def _copy_chunk(
     origin: Client,
     destination: Client,
@@ -230,33 +170,17 @@ def _copy_chunk(
     permissions: bool,
     progress: Progress,
 ) -> None:
-    items: list[dict[str, Any]] = (
-        _with_permissions(origin, chunk)
-        if permissions
-        else [r if r.get("deleted") else {"data": r} for r in chunk]
-    )
-    sent: list[dict[str, Any]] = []
-    with destination.batch(ignore_batch_4xx=True) as batch:
-        for item in items:
-            if "vanished" in item:
-                continue
-            if item.get("deleted"):
-                batch.delete_record(id=item["id"], safe=False)
-            else:
-                batch.update_record(
-                    data=item["data"], permissions=item.get("permissions"), safe=False
-                )
-            sent.append(item)
-    for item, body in zip(sent, batch.results(), strict=True):
-        status = _status(body)
-        deleted = bool(item.get("deleted"))
-        if status is not None and not (deleted and status in _ABSENT):
-            record_id = item["id"] if deleted else item["data"]["id"]
-            raise KintoException(f"writing record {record_id!r} at the destination: {body}")
+    entries = with_permissions(origin, chunk) if permissions else without_permissions(chunk)
+    sent = [entry for entry in entries if "vanished" not in entry]
+    outcomes = write_entries(destination, sent, "replace")
+    for outcome in outcomes:
+        if not outcome.ok:
+            body = {"code": outcome.status, "message": outcome.message}
+            raise KintoException(f"writing record {outcome.id!r} at the destination: {body}")
     # the whole batch went through: only now is it counted
-    deletions = sum(1 for item in sent if item.get("deleted"))
+    deletions = sum(1 for entry in sent if is_tombstone(entry["data"]))
     progress.deleted += deletions
     progress.written += len(sent) - deletions
-    progress.vanished += len(items) - len(sent)
+    progress.vanished += len(entries) - len(sent)
     progress.batches += 1
     progress.timestamp = chunk[-1]["last_modified"]
