@@ -21,12 +21,12 @@ were loaded from the server, and a PATCH does not send them).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from kintorm.client.decoding import collector_paused
 from kintorm.client.exceptions import MalformedResponse
 from kintorm.client.patch import MergePatch, PatchType
 from kintorm.orm.codec.checks import fits
@@ -149,10 +149,7 @@ class Codec:
         load = self.loader(owned=True)
         found: list[Any] = []
         append = found.append
-        paused = gc.isenabled()
-        if paused:
-            gc.disable()
-        try:
+        with collector_paused():
             for item in items:
                 if item.get("deleted"):
                     continue
@@ -160,9 +157,6 @@ class Codec:
                     append(load(item, None, partial, client))
                 except InvalidRecord as exc:
                     invalid(exc)
-        finally:
-            if paused:
-                gc.enable()
         return found
 
     def load_into(
