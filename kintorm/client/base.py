@@ -323,11 +323,15 @@ class BaseClient(Records, Containers, History, Attachments, Review):
         return self._send(request, ok=frozenset(ok))
 
     @stream
-    def paginate(self, /, request: Request, *, pages: float = float("inf")) -> Stream:
+    def paginate(
+        self, /, request: Request, *, pages: float = float("inf"), ahead: bool = False
+    ) -> Stream:
         """The ``data`` list of each page of the listing ``request`` (a GET, or a plural
         DELETE), following ``Next-Page`` up to ``pages`` pages, one page held at a time;
-        nothing on 304 (``If-None-Match`` matched)."""
-        return paginate(self._session, request, pages=pages)
+        nothing on 304 (``If-None-Match`` matched). ``ahead``, when every page will be
+        read: each page of a GET is asked for as soon as the one before is in, so that
+        the server works on it while the caller reads that one."""
+        return paginate(self._session, request, pages=pages, ahead=ahead)
 
     @operation
     def send_batch(

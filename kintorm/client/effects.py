@@ -11,6 +11,11 @@ the trampolines (``trampoline.py``) and the drivers that perform effects
 * :class:`Emit` -> a streaming operation hands a value (a page) to its caller;
 * :class:`Fanout` -> the list of the results of independent operations (run in
   turn by the sync trampoline, concurrently by the async one);
+* :class:`Start` -> a :class:`Started` handle, at once: the request is sent without
+  waiting for its answer (the sync driver from a worker thread with a connection of
+  its own, the async one as a task); :class:`Finish` of that handle -> the answer
+  a ``Request`` would have had. A page stream whose caller reads every page asks
+  for the next one so, while the page before is decoded and loaded;
 * a :class:`FileEffect` (:class:`ReadFile`, :class:`WriteFile`, :class:`IsDir`,
   :class:`SameFile`) -> what its ``run()`` returns: file I/O, which the async
   driver performs in a thread so that the event loop never waits on a disk.
@@ -35,11 +40,14 @@ __all__ = [
     "Emit",
     "Fanout",
     "FileEffect",
+    "Finish",
     "IsDir",
     "Op",
     "ReadFile",
     "SameFile",
     "Sleep",
+    "Start",
+    "Started",
     "Stream",
     "WriteFile",
 ]
@@ -79,6 +87,39 @@ class Fanout:
     def __attrs_post_init__(self) -> None:
         if self.limit < 1:
             raise ValueError(f"concurrency must be at least 1, not {self.limit}")
+
+
+@attrs.frozen
+class Started:
+    """What a driver answers :class:`Start` with: the request, and the driver's future
+    of its outcome (a ``concurrent.futures.Future``, or an ``asyncio`` one), or None
+    when the driver did not send it ahead (a session of the user's gets each request
+    when it is needed): :class:`Finish` then sends it."""
+
+    request: Request
+    future: Any = None
+
+    def cancel(self) -> bool:
+        """Give the request up: it is not sent if it is not under way yet."""
+        return self.future is not None and bool(self.future.cancel())
+
+
+@attrs.frozen
+class Start:
+    """Send ``request`` without waiting for its answer; answered at once with a
+    :class:`Started` handle, which :class:`Finish` turns into the answer. A request
+    the driver answers without sending it (a batch's, dry mode's) is answered so
+    here too. Whoever starts a request either finishes it or cancels its handle."""
+
+    request: Request
+
+
+@attrs.frozen
+class Finish:
+    """Wait for the request ``started`` (a :class:`Start`'s handle): answered as the
+    ``Request`` effect would have been (a Response, or a TransportError value)."""
+
+    started: Started
 
 
 class FileEffect:
@@ -149,7 +190,7 @@ class SameFile(FileEffect):
 #: every kind of file effect, for the drivers' tables
 FILE_EFFECTS: tuple[type[FileEffect], ...] = (ReadFile, WriteFile, IsDir, SameFile)
 
-Effect = Request | Sleep | Emit | Fanout | FileEffect
+Effect = Request | Sleep | Emit | Fanout | Start | Finish | FileEffect
 #: An operation: yields effects, returns T.
 Op = Generator[Effect, Any, T]
 #: An operation that may fan out (the mapper's name for it); the same type as :data:`Op`.

@@ -7,12 +7,12 @@ import json
 import logging
 import time
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from http import HTTPStatus
 
 import attrs
 
-from kintorm.client.effects import Op, Sleep
+from kintorm.client.effects import Finish, Op, Sleep, Started
 from kintorm.client.exceptions import (
     BackoffException,
     KintoException,
@@ -121,12 +121,19 @@ def send(
     *,
     ok: Collection[int] = frozenset(),
     idempotent: bool | None = None,
+    started: Started | None = None,
+    answered: Callable[[Response], Op[None]] | None = None,
 ) -> Op[Response]:
     """Send ``request``, honouring Backoff and retrying what may be retried.
 
     Returns the response when its status is < 400 or in ``ok``; raises the
     mapped KintoException otherwise. (Dry mode and batch recording are the
     driver's: it answers the request without sending it.)
+
+    ``started``: the handle of ``request`` already sent by a ``Start`` effect,
+    whose answer is the first attempt's. ``answered``: an operation run with each
+    answer as soon as it is in, before its body is decoded (a page stream asks for
+    the next page there).
 
     A lost response (no response, a 2xx whose JSON body is cut short, a proxy's
     502/504) is retried when the request is idempotent (:func:`is_idempotent`,
@@ -140,14 +147,18 @@ def send(
     uncertain = False
     replayable = is_idempotent(request) if idempotent is None else idempotent
     for attempt in range(attempts):
-        wait = session.backoff_until - time.monotonic()
-        if wait > 0:
-            if session.retry <= 0:
-                raise BackoffException(
-                    f"the server asked to back off; retry in {int(wait) + 1} s", int(wait) + 1
-                )
-            yield Sleep(wait)
-        outcome = yield request
+        if started is not None:  # sent already (a Start: no Backoff was pending then)
+            outcome = yield Finish(started)
+            started = None
+        else:
+            wait = session.backoff_until - time.monotonic()
+            if wait > 0:
+                if session.retry <= 0:
+                    raise BackoffException(
+                        f"the server asked to back off; retry in {int(wait) + 1} s", int(wait) + 1
+                    )
+                yield Sleep(wait)
+            outcome = yield request
         last = attempt == attempts - 1
         if isinstance(outcome, TransportError):
             if last or not replayable:
@@ -158,6 +169,8 @@ def send(
             continue
         response: Response = attrs.evolve(outcome, request=request)
         _observe(session, response)
+        if answered is not None:
+            yield from answered(response)
         if _garbled(response):
             if last or not replayable:
                 garbled = MalformedResponse(

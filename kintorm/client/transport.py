@@ -15,13 +15,16 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import queue
 import ssl
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
+import attrs
 import requests
 
 if TYPE_CHECKING:
@@ -31,6 +34,7 @@ from kintorm.client.exceptions import TransportError
 from kintorm.client.messages import Request, Response
 
 Timeout = float | tuple[float, float] | None
+T = TypeVar("T")
 
 
 class SyncTransport(Protocol):
@@ -73,14 +77,69 @@ def _failure(request: Request, exc: BaseException) -> TransportError:
     return TransportError(f"{request.method} {request.path}: no response ({kind}: {exc})")
 
 
+class Worker:
+    """A daemon thread that runs the calls given to it in turn: the sync client sends a
+    request ahead from it (the next page of a listing) while its caller's thread goes
+    on. Being a thread of its own, it has its own ``requests`` session and connection,
+    kept from one call to the next. Daemon: an answer still awaited never holds up the
+    interpreter's exit."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self.pid = os.getpid()
+        threading.Thread(target=self._loop, name="kintorm-ahead", daemon=True).start()
+
+    def submit(self, fn: Callable[..., T], *args: Any, wait: float = 0.0) -> Future[T]:
+        """Run ``fn(*args)`` on the thread once the calls before it are done. ``wait``:
+        up to that many seconds for the thread to take the call up, as what the caller
+        does next may hold the GIL a while (decoding a page does) and keep the call
+        from starting meanwhile."""
+        call = _Call(Future(), functools.partial(fn, *args))
+        self._calls.put(call)
+        if wait > 0:
+            call.begun.wait(wait)
+        return call.future
+
+    def stop(self) -> None:
+        """End the thread once the calls given before are done."""
+        self._calls.put(None)
+
+    def _loop(self) -> None:
+        while (call := self._calls.get()) is not None:
+            call.begun.set()
+            if not call.future.set_running_or_notify_cancel():
+                continue  # cancelled while queued
+            try:
+                call.future.set_result(call.fn())
+            except BaseException as exc:  # handed to whoever waits on the future
+                call.future.set_exception(exc)
+
+
+@attrs.frozen
+class _Call:
+    future: Future[Any]
+    fn: Callable[[], Any]
+    begun: threading.Event = attrs.field(factory=threading.Event)
+
+
 class RequestsTransport:
     """Sync transport on ``requests``; one ``requests.Session`` per thread (they are not
-    thread-safe), shared by a client and its clones."""
+    thread-safe), shared by a client and its clones, and one :class:`Worker` thread
+    for requests sent ahead."""
 
     def __init__(self, *, verify: bool | str = True) -> None:
         self.verify = verify
         self._local = threading.local()
         self._environment: dict[tuple[str, str], dict[str, Any]] = {}
+        self._worker: Worker | None = None
+        self._worker_lock = threading.Lock()
+
+    def worker(self) -> Worker:
+        """The worker thread, started on first use (again in a forked child)."""
+        with self._worker_lock:
+            if self._worker is None or self._worker.pid != os.getpid():
+                self._worker = Worker()
+            return self._worker
 
     @property
     def session(self) -> requests.Session:
@@ -132,6 +191,15 @@ class RequestsTransport:
         return cached
 
     def close(self) -> None:
+        """Close this thread's session, and the worker thread's (which then ends)."""
+        self._close_session()
+        with self._worker_lock:
+            worker, self._worker = self._worker, None
+        if worker is not None and worker.pid == os.getpid():
+            worker.submit(self._close_session)
+            worker.stop()
+
+    def _close_session(self) -> None:
         session = getattr(self._local, "session", None)
         if session is not None:
             session.close()

@@ -79,10 +79,17 @@ BULK_RESENDS = 10
 
 
 def records_stream(
-    client: BaseClient, request: Request, start: int = 0, stop: int | None = None
+    client: BaseClient,
+    request: Request,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    whole: bool = False,
 ) -> Stream:
     """Emit the pages of a listing (tombstones included), following ``Next-Page``,
-    without its first ``start`` items, and stop once ``stop`` items were listed."""
+    without its first ``start`` items, and stop once ``stop`` items were listed.
+    ``whole``: the caller reads every page (each is then asked for while the one
+    before is read: ``paginate``'s ``ahead``, unless a ``stop`` may end it early)."""
     seen = 0
 
     def window(page: list[Any]) -> tuple[Iterable[Any], bool]:
@@ -93,7 +100,7 @@ def records_stream(
         seen += len(page)
         return [page[skip:]], stop is not None and seen >= stop
 
-    return relay(_listing(client, request), window)
+    return relay(_listing(client, request, whole and stop is None), window)
 
 
 def merged_records_stream(
@@ -111,7 +118,8 @@ def merged_records_stream(
     collection, tombstones included, so the merge is Kinto's own order."""
     listings: list[list[Any]] = []
     for request in requests:
-        listings.append((yield from collect(records_stream(client, request, 0, stop))))
+        listing = records_stream(client, request, 0, stop, whole=True)
+        listings.append((yield from collect(listing)))
     merged = list(heapq.merge(*listings, key=_last_modified, reverse=descending))
     yield Emit(merged[start:stop])
 
@@ -120,10 +128,10 @@ def _last_modified(record: Any) -> int:
     return int(record["last_modified"])
 
 
-def _listing(client: BaseClient, request: Request) -> Stream:
+def _listing(client: BaseClient, request: Request, ahead: bool) -> Stream:
     """paginate(), with a 404 (no such collection) raised as CollectionNotFound."""
     try:
-        yield from BaseClient.paginate.op(client, request)
+        yield from BaseClient.paginate.op(client, request, ahead=ahead)
     except KintoException as exc:
         raise _collection_error(exc) from exc
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from kintorm.client.base import BaseClient
 from kintorm.client.endpoints import endpoint
 from kintorm.client.operation import Stream
-from kintorm.client.protocol import Op, collect
+from kintorm.client.protocol import Op, collect, relay
 from kintorm.orm import connection
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.drive import run_async, run_sync
@@ -104,12 +104,19 @@ class QueryBase(Generic[M]):
         if callable(action):
             action(exc)
 
-    def _raw_stream(self, client: BaseClient, page_size: int | None = None) -> Stream:
-        return reads.records(client, self._compiled(client, "GET", page_size), self.spec)
+    def _raw_stream(
+        self, client: BaseClient, page_size: int | None = None, *, whole: bool = False
+    ) -> Stream:
+        """The listing's pages; ``whole``: every page will be read (each is asked for
+        while the one before loads)."""
+        compiled = self._compiled(client, "GET", page_size)
+        return reads.records(client, compiled, self.spec, whole)
 
     def _fetch_op(self, client: BaseClient) -> Op[list[M]]:
-        raw = yield from collect(self._raw_stream(client))
-        return self._instances(raw, client)
+        """Every record, each page loaded as it comes (while the next is on its way)."""
+        pages = self._raw_stream(client, whole=True)
+        loaded = relay(pages, lambda page: ([self._instances(page, client)], False))
+        return (yield from collect(loaded))
 
     def _results_op(self, client: BaseClient) -> Op[list[M]]:
         """The records, fetched once and cached."""

@@ -367,7 +367,7 @@ class QuerySet(QueryBase[M]):
         them in turn (the value is still checked: at least 1).
         """
         data = writes.update_data(self.model, changes)
-        listing = self.only("id")._raw_stream(client)
+        listing = self.only("id")._raw_stream(client, whole=True)
         return writes.update_op(self.model, client, listing, data, raise_on_error, concurrency)
 
     aupdate = twin(update)

@@ -35,10 +35,17 @@ M = TypeVar("M", bound="Record")
 Invalid = Callable[[InvalidRecord], None]
 
 
-def records(client: BaseClient, compiled: Sequence[CompiledRequest], spec: QuerySpec) -> Stream:
-    """The pages of the listing, the slice applied; a union's listings merged in order."""
+def records(
+    client: BaseClient,
+    compiled: Sequence[CompiledRequest],
+    spec: QuerySpec,
+    whole: bool = False,
+) -> Stream:
+    """The pages of the listing, the slice applied; a union's listings merged in order.
+    ``whole``: the caller reads every page (see ``records_stream``)."""
     if len(compiled) == 1:
-        return records_stream(client, compiled[0].request(), spec.start, spec.stop)
+        request = compiled[0].request()
+        return records_stream(client, request, spec.start, spec.stop, whole=whole)
     descending = spec.sort != ("last_modified",)  # Kinto's default: -last_modified
     requests = [c.request() for c in compiled]
     return merged_records_stream(client, requests, descending, spec.start, spec.stop)
