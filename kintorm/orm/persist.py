@@ -25,9 +25,9 @@ from kintorm.orm.state import DEFERRED, data_fields, state
 from kintorm.orm.tracking import PatchMode, diff_documents
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 JSONDict = dict[str, Any]
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
 # --- where ---------------------------------------------------------------------
 
 
-def client_for(model: type[Record], instance: Record | None = None) -> BaseClient:
+def client_for(model: type[RecordLike], instance: RecordLike | None = None) -> BaseClient:
     """The client of an instance, else of its model, else the default one."""
     if instance is not None and state(instance).client is not None:
         found = state(instance).client
@@ -53,7 +53,7 @@ def client_for(model: type[Record], instance: Record | None = None) -> BaseClien
     return model._meta.client or get_default_client()
 
 
-def location(model: type[Record], client: BaseClient | None) -> tuple[str, str]:
+def location(model: type[RecordLike], client: BaseClient | None) -> tuple[str, str]:
     bucket = model._meta.bucket or (client.bucket_name if client is not None else None)
     if not bucket:
         raise ValueError(
@@ -77,7 +77,7 @@ def _body(exc: KintoException) -> JSONDict:
 
 def translate(
     exc: KintoException,
-    obj: Record,
+    obj: RecordLike,
     bucket: str,
     collection: str,
     client: BaseClient,
@@ -144,7 +144,7 @@ def translate(
 # --- operations ------------------------------------------------------------------
 
 
-def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op[None]:
+def save_op(obj: RecordLike, client: BaseClient, mode: PatchMode, force: bool) -> Op[None]:
     model = type(obj)
     bucket, collection = location(model, client)
     st = state(obj)
@@ -197,7 +197,7 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
     st.deleted = None
 
 
-def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[None]:
+def delete_op(obj: RecordLike, client: BaseClient, force: bool) -> Op[None]:
     if obj.id is None:
         raise ValueError(f"cannot delete an unsaved {type(obj).__name__} (it has no id)")
     bucket, collection = location(type(obj), client)
@@ -218,7 +218,7 @@ def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[None]:
     obj.last_modified = None
 
 
-def refresh_op(obj: Record, client: BaseClient) -> Op[None]:
+def refresh_op(obj: RecordLike, client: BaseClient) -> Op[None]:
     if obj.id is None:
         raise ValueError(f"cannot refresh an unsaved {type(obj).__name__} (it has no id)")
     model = type(obj)
@@ -239,7 +239,7 @@ def refresh_op(obj: Record, client: BaseClient) -> Op[None]:
     codec_for(type(obj)).apply(obj, body, client)
 
 
-def history_op(obj: Record, client: BaseClient) -> Op[list[JSONDict]]:
+def history_op(obj: RecordLike, client: BaseClient) -> Op[list[JSONDict]]:
     bucket, collection = location(type(obj), client)
     return (
         yield from BaseClient.get_history.op(

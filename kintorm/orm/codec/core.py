@@ -54,7 +54,7 @@ from kintorm.orm.tracking import PatchMode, diff_documents
 
 if TYPE_CHECKING:
     from kintorm.client.base import BaseClient
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["Codec", "codec_for"]
 
@@ -63,7 +63,7 @@ _ATOMIC = frozenset({str, int, float, bool, type(None)})
 _CODEC = "_kintorm_codec"
 
 
-def codec_for(model: type[Record]) -> Codec:
+def codec_for(model: type[RecordLike]) -> Codec:
     """The codec of ``model``, made on first use."""
     found: Codec | None = model.__dict__.get(_CODEC)
     if found is None:
@@ -77,7 +77,7 @@ class Codec:
 
     EXTRAS = EXTRAS
 
-    def __init__(self, model: type[Record]) -> None:
+    def __init__(self, model: type[RecordLike]) -> None:
         self.model = model
         self.fields: tuple[attrs.Attribute[Any], ...] = data_fields(model)
         #: the record keys that are not undeclared fields

@@ -53,7 +53,7 @@ from kintorm.orm.state import (
 
 if TYPE_CHECKING:
     from kintorm.client.base import BaseClient
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["Loader", "eligible", "generate", "is_native", "settle"]
 
@@ -208,7 +208,7 @@ def _frozen(type_: Any, var: str) -> str:
     return f"_freeze({var})"
 
 
-def eligible(model: type[Record]) -> bool:
+def eligible(model: type[RecordLike]) -> bool:
     """Does the model's ``__init__`` only store the values from_wire gives it?"""
     init = model.__dict__.get("__init__")
     code = getattr(init, "__code__", None)
@@ -230,7 +230,7 @@ def eligible(model: type[Record]) -> bool:
     return all(name in names for name in RESERVED)
 
 
-def generate(model: type[Record], reference: Loader, *, owned: bool = False) -> Loader | None:
+def generate(model: type[RecordLike], reference: Loader, *, owned: bool = False) -> Loader | None:
     """The generated loader of ``model``, or None when its ``__init__`` does more than
     store the values (see :func:`eligible`); ``reference`` loads the records that do
     not fit the fast path.

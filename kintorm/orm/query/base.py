@@ -24,11 +24,11 @@ from kintorm.orm.query import reads
 from kintorm.orm.query.spec import CompiledRequest, QuerySpec, compile_queries, compile_query
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["QueryBase"]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 
 
 class QueryBase(Generic[M]):

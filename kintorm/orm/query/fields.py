@@ -22,7 +22,7 @@ from kintorm.orm.exceptions import FieldError
 from kintorm.orm.state import data_fields
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = [
     "Target",
@@ -136,7 +136,7 @@ def _lookup_hint(where: str, part: str, type_: Any, lookup_names: str) -> str:
 
 
 def resolve_field(
-    model: type[Record], name: str, *, lookup_expected: bool = False, lookup_names: str = ""
+    model: type[RecordLike], name: str, *, lookup_expected: bool = False, lookup_names: str = ""
 ) -> tuple[str, Any]:
     """``author__name`` -> (``"author.name"``, its type); FieldError for unknown names.
 
@@ -185,7 +185,7 @@ def resolve_field(
 
 
 def target(
-    model: type[Record], name: str, *, lookup_expected: bool = False, lookup_names: str = ""
+    model: type[RecordLike], name: str, *, lookup_expected: bool = False, lookup_names: str = ""
 ) -> Target:
     """The resolved field ``name`` with its JSON kind (see :class:`Target`)."""
     path, type_ = resolve_field(
@@ -210,6 +210,6 @@ def _required_key(type_: Any) -> str | None:
     return None
 
 
-def check_fields(model: type[Record], names: Iterable[str]) -> tuple[str, ...]:
+def check_fields(model: type[RecordLike], names: Iterable[str]) -> tuple[str, ...]:
     """The Kinto paths of ``names`` (``only()``, ``values()``); FieldError for unknown ones."""
     return tuple(resolve_field(model, name)[0] for name in names)

@@ -50,11 +50,11 @@ from kintorm.orm.state import data_fields, state
 from kintorm.orm.twins import Runner, twin
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["IN_BULK_CHUNK", "QuerySet"]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 
 #: how many ids go in one in_id filter (URLs stay short)
 IN_BULK_CHUNK = 100

@@ -26,11 +26,11 @@ from kintorm.orm.persist import location
 from kintorm.orm.query.spec import CompiledRequest, QuerySpec
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["count_op", "get_by_id_op", "record_op", "records"]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 #: what a query set does with a record that does not fit the model (on_invalid)
 Invalid = Callable[[InvalidRecord], None]
 
@@ -61,7 +61,7 @@ def count_op(client: BaseClient, compiled: Sequence[CompiledRequest], spec: Quer
     return max(0, total - spec.start)
 
 
-def record_op(model: type[Record], client: BaseClient, record_id: str) -> Op[JSONDict]:
+def record_op(model: type[RecordLike], client: BaseClient, record_id: str) -> Op[JSONDict]:
     """The body of ``GET`` on the record ``record_id`` (data and permissions);
     ``model.DoesNotExist`` on 404."""
     bucket, collection = location(model, client)
