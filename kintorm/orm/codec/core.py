@@ -77,7 +77,11 @@ class Codec:
 
     EXTRAS = EXTRAS
 
-    def __init__(self, model: type[RecordLike]) -> None:
+    def __init__(self, model: type[RecordLike], *, reference: Loader | None = None) -> None:
+        """The codec of ``model`` (``codec_for(model)`` makes and keeps it). ``reference``:
+        the loading strategy for what the generated one does not take, instead of
+        kintorm.orm.codec.reference's (a test gives one that fails, to see a record
+        taken by the generated loader alone)."""
         self.model = model
         self.fields: tuple[attrs.Attribute[Any], ...] = data_fields(model)
         #: the record keys that are not undeclared fields
@@ -85,10 +89,13 @@ class Codec:
         self._native = {f.name: is_native(f.type) for f in self.fields}
         self._pins = any(reaches_unweakrefable(f.type) for f in self.fields)
         self._generated: dict[bool, Loader | None] = {}
+        #: ``load(data, permissions, partial, client[, into])`` through cattrs and the
+        #: model's ``__init__``: the records the generated loader does not take
+        self.reference: Loader = reference or self._reference
 
     # --- loading -----------------------------------------------------------------
 
-    def reference(
+    def _reference(
         self, data: JSONDict, permissions: Any, partial: bool, client: Any, into: Any = None
     ) -> Any:
         """Load through cattrs and ``__init__`` (kintorm.orm.codec.reference)."""
