@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Collection, Generator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -27,6 +27,7 @@ from kintorm.client.auth import Credentials, resolve_auth
 from kintorm.client.batch import BatchContext
 from kintorm.client.batch import send_batch as send_batches
 from kintorm.client.containers import Containers
+from kintorm.client.decoding import decode_json
 from kintorm.client.effects import Op, Stream
 from kintorm.client.endpoints import Endpoints, check_id, endpoint
 from kintorm.client.exceptions import KintoException
@@ -324,14 +325,21 @@ class BaseClient(Records, Containers, History, Attachments, Review):
 
     @stream
     def paginate(
-        self, /, request: Request, *, pages: float = float("inf"), ahead: bool = False
+        self,
+        /,
+        request: Request,
+        *,
+        pages: float = float("inf"),
+        ahead: bool = False,
+        decode: Callable[[bytes], Any] = decode_json,
     ) -> Stream:
         """The ``data`` list of each page of the listing ``request`` (a GET, or a plural
         DELETE), following ``Next-Page`` up to ``pages`` pages, one page held at a time;
         nothing on 304 (``If-None-Match`` matched). ``ahead``, when every page will be
         read: each page of a GET is asked for as soon as the one before is in, so that
-        the server works on it while the caller reads that one."""
-        return paginate(self._session, request, pages=pages, ahead=ahead)
+        the server works on it while the caller reads that one. ``decode``: how each
+        body is decoded (``json.loads``'s value, or one standing for it)."""
+        return paginate(self._session, request, pages=pages, ahead=ahead, decode=decode)
 
     @operation
     def send_batch(

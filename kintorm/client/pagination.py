@@ -8,10 +8,11 @@ from typing import Any
 
 import attrs
 
+from kintorm.client.decoding import decode_json
 from kintorm.client.effects import Emit, Op, Start, Started, Stream
 from kintorm.client.exceptions import KintoException, MalformedResponse
 from kintorm.client.messages import NOT_MODIFIED, Request, Response, preview
-from kintorm.client.retries import send
+from kintorm.client.retries import Decoder, send
 from kintorm.client.shared import Session
 
 
@@ -56,7 +57,12 @@ def relay(
 
 
 def paginate(
-    session: Session, request: Request, *, pages: float = float("inf"), ahead: bool = False
+    session: Session,
+    request: Request,
+    *,
+    pages: float = float("inf"),
+    ahead: bool = False,
+    decode: Decoder = decode_json,
 ) -> Stream:
     """Emit the ``data`` list of each page, following ``Next-Page`` up to ``pages`` pages.
 
@@ -67,6 +73,9 @@ def paginate(
     on it while this page's body is decoded and the caller consumes it. Not while the
     server asks to back off, and only for a listing (GET). A page stream whose
     consumer may stop early asks for each page when it is wanted.
+
+    ``decode``: how each page's body is decoded (its ``data`` list is emitted as the
+    decoder gives it: the mapper's may give records loaded already).
     """
     ahead = ahead and request.method == "GET"
     current: Request | None = request
@@ -100,11 +109,15 @@ def paginate(
                 sent.cancel()  # the page was re-sent and its answer links elsewhere
                 sent = None
             response = yield from send(
-                session, current, started=sent, answered=send_ahead if ahead else None
+                session,
+                current,
+                started=sent,
+                answered=send_ahead if ahead else None,
+                decode=decode,
             )
             if response.status_code == NOT_MODIFIED or session.dry_mode:
                 return  # If-None-Match matched, or nothing was sent: no page (as kinto-http)
-            body = response.json() if response.content else {"data": []}
+            body = response.json(decode) if response.content else {"data": []}
             data = body.get("data") if isinstance(body, dict) else None
             if not isinstance(data, list):
                 malformed = MalformedResponse(

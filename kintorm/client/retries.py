@@ -9,9 +9,11 @@ import time
 import warnings
 from collections.abc import Callable, Collection, Mapping
 from http import HTTPStatus
+from typing import Any
 
 import attrs
 
+from kintorm.client.decoding import decode_json
 from kintorm.client.effects import Finish, Op, Sleep, Started
 from kintorm.client.exceptions import (
     BackoffException,
@@ -34,6 +36,8 @@ UNCERTAIN_STATUSES = frozenset({502, 504})
 ERROR_CLASSES: Mapping[int, type[KintoException]] = {412: PreconditionFailed}
 
 logger = logging.getLogger("kintorm.client")
+#: a body's decoder: bytes -> what ``json.loads`` gives (or stands for it); ValueError
+Decoder = Callable[[bytes], Any]
 
 
 def _retry_delay(session: Session, response: Response | None, attempt: int) -> float:
@@ -98,7 +102,7 @@ def is_idempotent(request: Request) -> bool:
     return request.method == "PATCH" and "If-Match" in Headers(request.headers)
 
 
-def _garbled(response: Response) -> bool:
+def _garbled(response: Response, decode: Decoder) -> bool:
     """A 2xx announcing JSON whose body does not parse: cut short on its way back."""
     if not 200 <= response.status_code < 300 or not response.content:
         return False
@@ -109,7 +113,7 @@ def _garbled(response: Response) -> bool:
     elif "json" not in content_type:
         return False
     try:
-        response.json()  # decoded once: the caller reads the same object
+        response.json(decode)  # decoded once: the caller reads the same object
     except MalformedResponse:
         return True
     return False
@@ -123,6 +127,7 @@ def send(
     idempotent: bool | None = None,
     started: Started | None = None,
     answered: Callable[[Response], Op[None]] | None = None,
+    decode: Decoder = decode_json,
 ) -> Op[Response]:
     """Send ``request``, honouring Backoff and retrying what may be retried.
 
@@ -133,7 +138,7 @@ def send(
     ``started``: the handle of ``request`` already sent by a ``Start`` effect,
     whose answer is the first attempt's. ``answered``: an operation run with each
     answer as soon as it is in, before its body is decoded (a page stream asks for
-    the next page there).
+    the next page there). ``decode``: how a JSON body is decoded (``Response.json``).
 
     A lost response (no response, a 2xx whose JSON body is cut short, a proxy's
     502/504) is retried when the request is idempotent (:func:`is_idempotent`,
@@ -171,7 +176,7 @@ def send(
         _observe(session, response)
         if answered is not None:
             yield from answered(response)
-        if _garbled(response):
+        if _garbled(response, decode):
             if last or not replayable:
                 garbled = MalformedResponse(
                     f"a {response.status_code} response whose body was cut short: "

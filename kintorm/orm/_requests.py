@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from kintorm.client.base import BaseClient
+from kintorm.client.decoding import decode_json
 from kintorm.client.effects import CONCURRENCY, Action, Emit, Fanout, Op, Stream
 from kintorm.client.encoding import quote_etag
 from kintorm.client.exceptions import (
@@ -29,6 +30,8 @@ from kintorm.client.pagination import collect, relay
 from kintorm.orm.bulk import NotSent
 
 JSONDict = dict[str, Any]
+#: a page body's decoder (``kintorm.client.retries.Decoder``)
+Decoder = Callable[[bytes], Any]
 
 __all__ = [
     "SubResult",
@@ -85,11 +88,16 @@ def records_stream(
     stop: int | None = None,
     *,
     whole: bool = False,
+    decode: Decoder | None = None,
 ) -> Stream:
     """Emit the pages of a listing (tombstones included), following ``Next-Page``,
     without its first ``start`` items, and stop once ``stop`` items were listed.
     ``whole``: the caller reads every page (each is then asked for while the one
-    before is read: ``paginate``'s ``ahead``, unless a ``stop`` may end it early)."""
+    before is read: ``paginate``'s ``ahead``, unless a ``stop`` may end it early).
+    ``decode``: how the pages of a listing read whole and unsliced are decoded (the
+    codec's typed pages); others are plain JSON."""
+    if start == 0 and stop is None:  # every page as it comes
+        return _listing(client, request, whole, decode or decode_json)
     seen = 0
 
     def window(page: list[Any]) -> tuple[Iterable[Any], bool]:
@@ -100,7 +108,7 @@ def records_stream(
         seen += len(page)
         return [page[skip:]], stop is not None and seen >= stop
 
-    return relay(_listing(client, request, whole and stop is None), window)
+    return relay(_listing(client, request, whole and stop is None, decode_json), window)
 
 
 def merged_records_stream(
@@ -128,10 +136,10 @@ def _last_modified(record: Any) -> int:
     return int(record["last_modified"])
 
 
-def _listing(client: BaseClient, request: Request, ahead: bool) -> Stream:
+def _listing(client: BaseClient, request: Request, ahead: bool, decode: Decoder) -> Stream:
     """paginate(), with a 404 (no such collection) raised as CollectionNotFound."""
     try:
-        yield from BaseClient.paginate.op(client, request, ahead=ahead)
+        yield from BaseClient.paginate.op(client, request, ahead=ahead, decode=decode)
     except KintoException as exc:
         raise _collection_error(exc) from exc
 

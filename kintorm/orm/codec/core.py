@@ -11,7 +11,10 @@ Loading has two strategies: the generated one (kintorm.orm.codec.fast) for the
 records that fit a model whose ``__init__`` only stores values, and the reference
 (kintorm.orm.codec.reference) for the rest. The codec picks the generated one only
 while the converter has no hooks registered after make_converter(), looked at each
-time a loader is asked for (once per query, not per record).
+time a loader is asked for (once per query, not per record). A listing read whole
+may also be decoded by the typed strategy (kintorm.orm.codec.typed), which makes
+the instances of a page whose records all fit exactly as it decodes the page, and
+leaves any other page to the two others.
 
 The snapshot is what was decoded, frozen (kintorm.orm.codec.frozen). What changed
 is found by comparing each field's wire form with it, without validation; a dump
@@ -21,6 +24,7 @@ were loaded from the server, and a PATCH does not send them).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +38,7 @@ from kintorm.orm.codec.fast import Loader, generate, is_native
 from kintorm.orm.codec.frozen import same_frozen
 from kintorm.orm.codec.nested import Pins, collecting, emitting, reaches_unweakrefable
 from kintorm.orm.codec.reference import load_reference
+from kintorm.orm.codec.typed import Loaded, PageDecoder, TypedPages, typed_pages
 from kintorm.orm.convert import converter, unstructure_value
 from kintorm.orm.exceptions import InvalidRecord
 from kintorm.orm.state import (
@@ -128,6 +133,18 @@ class Codec:
                 return found
         return self.reference
 
+    def page_decoder(self, client: BaseClient | None) -> PageDecoder | None:
+        """The typed strategy's decoder of whole pages read with ``client``
+        (kintorm.orm.codec.typed), or None for a model it does not serve or while the
+        converter has hooks of its user's: each page is then decoded as plain JSON and
+        given to load_list."""
+        typed = None if converter.customized else self._typed_pages
+        return typed.decoder(client) if typed is not None else None
+
+    @functools.cached_property
+    def _typed_pages(self) -> TypedPages | None:
+        return typed_pages(self.model, self.fields)
+
     def load(
         self,
         data: JSONDict,
@@ -152,7 +169,10 @@ class Codec:
         tombstones (``"deleted"``) skipped, ``invalid(exc)`` called for a record that
         does not fit (it may raise). The cyclic garbage collector is paused meanwhile:
         the loop makes no cycles, and the collector's passes over a heap that grows by
-        a record each step made the cost of a record grow with the listing."""
+        a record each step made the cost of a record grow with the listing. A page the
+        typed strategy loaded already (:class:`Loaded`) is given back as it is."""
+        if isinstance(items, Loaded):
+            return items
         load = self.loader(owned=True)
         found: list[Any] = []
         append = found.append

@@ -16,6 +16,7 @@ from kintorm.client.endpoints import endpoint
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Op, collect, relay
 from kintorm.orm import connection
+from kintorm.orm._requests import Decoder
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.drive import run_async, run_sync
 from kintorm.orm.exceptions import InvalidRecord
@@ -105,16 +106,24 @@ class QueryBase(Generic[M]):
             action(exc)
 
     def _raw_stream(
-        self, client: BaseClient, page_size: int | None = None, *, whole: bool = False
+        self,
+        client: BaseClient,
+        page_size: int | None = None,
+        *,
+        whole: bool = False,
+        decode: Decoder | None = None,
     ) -> Stream:
         """The listing's pages; ``whole``: every page will be read (each is asked for
-        while the one before loads)."""
+        while the one before loads), ``decode`` decoding them."""
         compiled = self._compiled(client, "GET", page_size)
-        return reads.records(client, compiled, self.spec, whole)
+        return reads.records(client, compiled, self.spec, whole, decode)
 
     def _fetch_op(self, client: BaseClient) -> Op[list[M]]:
-        """Every record, each page loaded as it comes (while the next is on its way)."""
-        pages = self._raw_stream(client, whole=True)
+        """Every record, each page loaded as it comes (while the next is on its way),
+        by the codec's typed pages where they serve."""
+        partial = self.spec.fields is not None
+        decode = None if partial else codec_for(self.model).page_decoder(client)
+        pages = self._raw_stream(client, whole=True, decode=decode)
         loaded = relay(pages, lambda page: ([self._instances(page, client)], False))
         return (yield from collect(loaded))
 

@@ -18,8 +18,8 @@ from kintorm.client.exceptions import KintoException
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Op
 from kintorm.client.resources import JSONDict
+from kintorm.orm._requests import Decoder, merged_records_stream, records_stream
 from kintorm.orm._requests import count_op as head_count_op
-from kintorm.orm._requests import merged_records_stream, records_stream
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import InvalidRecord
 from kintorm.orm.persist import location
@@ -40,12 +40,14 @@ def records(
     compiled: Sequence[CompiledRequest],
     spec: QuerySpec,
     whole: bool = False,
+    decode: Decoder | None = None,
 ) -> Stream:
     """The pages of the listing, the slice applied; a union's listings merged in order.
-    ``whole``: the caller reads every page (see ``records_stream``)."""
+    ``whole``: the caller reads every page; ``decode``: the pages' decoder then, for a
+    single listing (see ``records_stream``)."""
     if len(compiled) == 1:
         request = compiled[0].request()
-        return records_stream(client, request, spec.start, spec.stop, whole=whole)
+        return records_stream(client, request, spec.start, spec.stop, whole=whole, decode=decode)
     descending = spec.sort != ("last_modified",)  # Kinto's default: -last_modified
     requests = [c.request() for c in compiled]
     return merged_records_stream(client, requests, descending, spec.start, spec.stop)
