@@ -18,6 +18,7 @@ import os
 import queue
 import ssl
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from types import ModuleType
@@ -135,10 +136,12 @@ class RequestsTransport:
         self._worker_lock = threading.Lock()
 
     def worker(self) -> Worker:
-        """The worker thread, started on first use (again in a forked child)."""
+        """The worker thread, started on first use (again in a forked child); it ends
+        when the transport is closed or garbage-collected."""
         with self._worker_lock:
             if self._worker is None or self._worker.pid != os.getpid():
                 self._worker = Worker()
+                weakref.finalize(self, self._worker.stop)
             return self._worker
 
     @property

@@ -10,6 +10,7 @@ may stop (``iterator()``).
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
 from collections.abc import Generator
@@ -315,3 +316,12 @@ def test_closing_the_transport_closes_the_worker_session_and_ends_its_thread() -
     assert closed == [True] and not thread.is_alive()
     assert transport.worker() is not worker  # a client used again starts another
     transport.close()
+
+
+def test_a_transport_garbage_collected_ends_its_worker_thread() -> None:
+    client = Client(server_url=SERVER)
+    thread = client._transport.worker().submit(threading.current_thread).result(timeout=10)
+    del client
+    gc.collect()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
