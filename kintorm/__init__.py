@@ -26,6 +26,9 @@ from kintorm.client import (
     create_session,
 )
 from kintorm.orm import (
+    Attachment,
+    AttachmentError,
+    AttachmentHashMismatch,
     BulkError,
     BulkResult,
     Change,
@@ -48,6 +51,9 @@ from kintorm.orm import (
 
 __all__ = [
     "AsyncClient",
+    "Attachment",
+    "AttachmentError",
+    "AttachmentHashMismatch",
     "BackoffException",
     "BasicPatch",
     "BearerTokenAuth",
