@@ -1,0 +1,110 @@
+"""kintorm.kinto_plugin makes kinto-attachment's writes honour their preconditions,
+on the memory backend and on PostgreSQL with 4 workers.
+
+Stock kinto-attachment ignores ``If-Match`` and ``If-None-Match`` (see
+tests/orm/test_attachment_servers.py); with the plugin a stale upload or removal
+gets Kinto's 412, and writers racing with one version store exactly one file.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from kintorm import Attachment, Client, ConflictError, KintoException, Record
+from kintorm.client.attachments import upload_request
+from kintorm.client.messages import File, Request
+from kintorm.kinto_plugin import ATTACHMENT_PRECONDITIONS, CAPABILITY
+from kintorm.server import KintoServer
+
+WRITERS = 8
+
+
+class Scan(Record, collection="items"):
+    title: str = ""
+    scan: Attachment | None = None
+
+
+def _upload(client: Client, record_id: str, name: str, headers: dict[str, str]) -> Request:
+    path = client.get_endpoint("record", id=record_id)
+    return upload_request(
+        path, File("attachment", name, name.encode(), "text/plain"), None, None, headers
+    )
+
+
+def _status(client: Client, request: Request) -> int:
+    try:
+        return client.send(request).status_code
+    except KintoException as exc:
+        return int(exc.response.status_code)
+
+
+def test_the_plugin_says_attachment_writes_are_guarded(backend_client: Client) -> None:
+    announced = backend_client.server_info()["capabilities"][CAPABILITY]
+    assert announced[ATTACHMENT_PRECONDITIONS] is True
+
+
+def test_stale_attachment_writes_get_kintos_412(backend_client: Client) -> None:
+    client = backend_client
+    version = client.create_record(id="r", data={"title": "a"})["data"]["last_modified"]
+    stale = {"If-Match": f'"{version - 1}"'}
+    with pytest.raises(KintoException) as caught:
+        client.send(_upload(client, "r", "a.txt", stale))
+    response = caught.value.response
+    assert response.status_code == 412
+    body = response.json()
+    assert (body["errno"], body["details"]["existing"]["title"]) == (114, "a")
+    assert response.headers["ETag"] == f'"{version}"'
+    removal = Request(
+        "DELETE", client.get_endpoint("record", id="r") + "/attachment", headers=stale
+    )
+    assert _status(client, removal) == 412
+    assert _status(client, _upload(client, "r", "b.txt", {"If-None-Match": "*"})) == 412
+    assert _status(client, _upload(client, "missing", "c.txt", {"If-Match": '"1"'})) == 412
+    assert "attachment" not in client.get_record(id="r")["data"]
+    fresh = {"If-Match": f'"{version}"'}
+    assert _status(client, _upload(client, "r", "d.txt", fresh)) == 200
+    assert _status(client, _upload(client, "new", "e.txt", {"If-None-Match": "*"})) == 201
+
+
+def test_a_creator_is_not_shown_a_record_in_a_412(
+    backend: KintoServer, backend_client: Client
+) -> None:
+    """Who may only create records gets the 412 without the record's data."""
+    user = backend.create_account(f"maker-{uuid.uuid4().hex[:8]}", "makers-password")
+    backend_client.patch_collection(
+        id="items", permissions={"record:create": [f"account:{user[0]}"]}
+    )
+    maker = Client(
+        server_url=backend.url, auth=user, bucket=backend_client.bucket_name, collection="items"
+    )
+    with pytest.raises(KintoException) as caught:
+        maker.send(_upload(maker, "absent", "a.txt", {"If-Match": '"5"'}))
+    assert caught.value.response.status_code == 412
+    assert "details" not in caught.value.response.json()
+
+
+def test_writers_racing_with_one_version_store_one_file(backend_client: Client) -> None:
+    client = backend_client
+    record = Scan.objects.using(client).create(id="raced", title="a")
+    outcomes: dict[str, object] = {}
+
+    def write(name: str) -> None:
+        mine = Scan.objects.using(client.clone()).get(id="raced")
+        mine.last_modified = record.last_modified  # everyone holds the same version
+        try:
+            outcomes[name] = mine.attach(name.encode(), filename=f"{name}.txt")
+        except ConflictError as exc:
+            outcomes[name] = exc
+
+    threads = [threading.Thread(target=write, args=(f"w{n}",)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    won = [name for name, outcome in outcomes.items() if isinstance(outcome, Attachment)]
+    assert len(outcomes) == WRITERS and len(won) == 1, outcomes
+    stored = client.get_record(id="raced")["data"]["attachment"]
+    assert stored["filename"] == f"{won[0]}.txt"
