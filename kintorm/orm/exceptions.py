@@ -11,8 +11,11 @@ The tree::
      │    ├── MultipleObjectsReturned   get() found several
      │    ├── ValidationError           a value the model or the server's schema rejects
      │    │    └── InvalidRecord        a stored record the model cannot load (``.data``)
-     │    └── BulkError                 some items of a bulk operation failed; ``.result``
-     │                                  (defined in kintorm.orm.bulk, beside the result it holds)
+     │    ├── BulkError                 some items of a bulk operation failed; ``.result``
+     │    │                             (defined in kintorm.orm.bulk, beside the result it holds)
+     │    └── AttachmentError           an attachment the mapper cannot upload, fetch or write
+     │         └── AttachmentHashMismatch  downloaded bytes that are not the file
+     │                                  (both in kintorm.orm.attachments.value)
      └── KintoException (client)
           ├── PermissionDenied          403 on a write: bucket/collection missing or not writable
           └── PreconditionFailed (client)

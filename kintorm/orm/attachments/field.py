@@ -58,6 +58,8 @@ class AttachmentView:
         return Attachment.from_wire(stored, where=f"{self.model}.{self.name}")
 
     def __set__(self, obj: Any, value: Any) -> None:
+        if isinstance(value, AttachmentView):
+            value = None  # the default of a class re-made by @attrs.define on top: this view
         if value is not None and not isinstance(value, Attachment):
             raise TypeError(
                 f"{self.model}.{self.name} is an Attachment or None, not {type(value).__name__}"
@@ -123,7 +125,8 @@ def declare(cls: type[Any]) -> None:
             f"kinto-attachment keeps one file per record, in its {ATTACHMENT_KEY!r} key"
         )
     field = fields[0]
-    if not _is_optional_attachment(hints[field.name]) or field.default is not None:
+    default = None if isinstance(field.default, AttachmentView) else field.default
+    if not _is_optional_attachment(hints[field.name]) or default is not None:
         raise TypeError(
             f"{cls.__name__}.{field.name}: declare it as `{field.name}: Attachment | None = "
             "None` (a record has no file until attach(); one file per record)"
