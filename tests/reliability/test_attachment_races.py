@@ -3,7 +3,9 @@ on the memory backend and on PostgreSQL with 4 workers.
 
 Stock kinto-attachment ignores ``If-Match`` and ``If-None-Match`` (see
 tests/orm/test_attachment_servers.py); with the plugin a stale upload or removal
-gets Kinto's 412, and writers racing with one version store exactly one file.
+gets Kinto's 412, and writers racing with one version store exactly one file. A
+removal whose answer was lost is re-sent and recognised; an upload is not re-sent
+(a POST) and says it may have been applied.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 import uuid
 
 import pytest
+from support.faultproxy import FaultProxy
 
 from kintorm import Attachment, Client, ConflictError, KintoException, Record
 from kintorm.client.attachments import upload_request
@@ -108,3 +111,48 @@ def test_writers_racing_with_one_version_store_one_file(backend_client: Client) 
     assert len(outcomes) == WRITERS and len(won) == 1, outcomes
     stored = client.get_record(id="raced")["data"]["attachment"]
     assert stored["filename"] == f"{won[0]}.txt"
+
+
+def _through(proxy: FaultProxy, backend: KintoServer, bucket: str) -> Client:
+    return Client(
+        server_url=proxy.url, auth=backend.admin_auth, bucket=bucket, collection="items", retry=1
+    )
+
+
+def test_a_removal_whose_answer_was_lost_is_recognised(
+    backend: KintoServer, backend_client: Client
+) -> None:
+    """The DELETE is re-sent, meets its own earlier attempt (412): detach() succeeds."""
+    scan = Scan.objects.using(backend_client).create(id="lost", title="a")
+    scan.attach(b"x", filename="x.txt")
+    once = {"DELETE"}
+    with FaultProxy(
+        backend.url, faults=["reset_after"], methods=frozenset(once), rate=1.0, budget=1
+    ) as proxy:
+        mine = Scan.objects.using(_through(proxy, backend, backend_client.bucket_name)).get(
+            id="lost"
+        )
+        mine.detach()
+        assert proxy.injected["reset_after"] == 1
+    stored = backend_client.get_record(id="lost")["data"]
+    assert stored["attachment"] is None
+    assert mine.scan is None
+    assert mine.last_modified == stored["last_modified"] and not mine.is_dirty
+
+
+def test_an_upload_whose_answer_was_lost_says_it_may_have_been_applied(
+    backend: KintoServer, backend_client: Client
+) -> None:
+    """A POST is not re-sent: the error says the upload may have been applied."""
+    Scan.objects.using(backend_client).create(id="maybe", title="a")
+    once = {"POST"}
+    with FaultProxy(
+        backend.url, faults=["reset_after"], methods=frozenset(once), rate=1.0, budget=1
+    ) as proxy:
+        mine = Scan.objects.using(_through(proxy, backend, backend_client.bucket_name)).get(
+            id="maybe"
+        )
+        with pytest.raises(KintoException) as caught:
+            mine.attach(b"x", filename="x.txt")
+    assert caught.value.maybe_applied
+    assert backend_client.get_record(id="maybe")["data"]["attachment"]["filename"] == "x.txt"

@@ -39,7 +39,7 @@ from kintorm.client.base import BaseClient
 from kintorm.client.effects import IsDir, Op, ReadFile, ReadStream, WriteVerified
 from kintorm.client.encoding import unquote_etag
 from kintorm.client.endpoints import endpoint
-from kintorm.client.exceptions import KintoException, MalformedResponse
+from kintorm.client.exceptions import KintoException, MalformedResponse, PreconditionFailed
 from kintorm.client.messages import File, Request, Response
 from kintorm.client.writes import if_match_headers, new_record_id
 from kintorm.kinto_plugin import ATTACHMENT_PRECONDITIONS, CAPABILITY
@@ -145,6 +145,28 @@ def _answered_op(
     _take(obj, stored, version)
 
 
+def _created_op(
+    obj: Record,
+    client: BaseClient,
+    where: tuple[str, str],
+    response: Response,
+    stored: Any,
+    data: JSONDict | None,
+    permissions: Any,
+) -> Op[None]:
+    """Take the record an upload created: read back whole, as a save() takes the
+    server's answer (its permissions then hold the writer Kinto adds); as it was sent,
+    with the upload's version, when it cannot be read (the upload was applied)."""
+    try:
+        body = yield from _record_op(obj, client, *where)
+    except KintoException:
+        sent = {**(data or {}), ATTACHMENT_KEY: stored}
+        record = {**sent, "id": obj.id, "last_modified": _version(response)}
+        body = {"data": record, "permissions": permissions or {}}
+    codec_for(type(obj)).apply(obj, body, client)
+    state(obj).deleted = None
+
+
 # --- preconditions ----------------------------------------------------------------
 
 
@@ -220,9 +242,8 @@ def attach_op(
         raise _refused(exc, obj, where, client, action=action, changes=data) from exc
     stored = response.json()
     attachment = Attachment.from_wire(stored, where=f"{model.__name__}.{name}")
-    if creating:  # read it back whole, as a save() takes the server's record
-        codec_for(model).apply(obj, (yield from _record_op(obj, client, *where)), client)
-        st.deleted = None
+    if creating:
+        yield from _created_op(obj, client, where, response, stored, data, permissions)
     else:
         yield from _answered_op(obj, client, where, response, stored)
     return attachment
@@ -243,9 +264,26 @@ def detach_op(obj: Record, client: BaseClient) -> Op[None]:
         response = yield from BaseClient.send.op(
             client, Request("DELETE", path + ATTACHMENT_SUFFIX, headers=headers)
         )
+    except PreconditionFailed as exc:
+        existing = exc.existing
+        if exc.maybe_applied and isinstance(existing, dict) and _removed(existing):
+            # re-sent after a lost answer, it met its own earlier attempt (as the
+            # client's writes recognise theirs, kintorm.client.replays)
+            _take(obj, None, existing["last_modified"])
+            return
+        raise _refused(exc, obj, where, client, action="update") from exc
     except KintoException as exc:
         raise _refused(exc, obj, where, client, action="update") from exc
     yield from _answered_op(obj, client, where, response, None)
+
+
+def _removed(existing: JSONDict) -> bool:
+    """The record read back after a removal: its file gone, a version to take."""
+    return (
+        ATTACHMENT_KEY in existing
+        and existing[ATTACHMENT_KEY] is None
+        and isinstance(existing.get("last_modified"), int)
+    )
 
 
 def _url_op(client: BaseClient, attachment: Attachment) -> Op[str]:
