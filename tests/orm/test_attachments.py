@@ -24,6 +24,7 @@ from kintorm import (
     Client,
     ConflictError,
     DoesNotExist,
+    FieldError,
     KintoException,
     Record,
     ValidationError,
@@ -331,6 +332,9 @@ def test_queries_name_the_field(client: Client, orm: ORM) -> None:
 
     assert titles(Todo.objects.filter(photo__size__gt=3)) == ["big"]
     assert titles(Todo.objects.filter(photo__filename="a.txt")) == ["small"]
+    assert titles(Todo.objects.filter(photo=small.photo)) == ["small"]  # the stored object
+    with pytest.raises(FieldError, match="no field 'extra'"):
+        Todo.objects.filter(photo__extra={})  # its extra keys are the object's own
     assert titles(Todo.objects.filter(photo__isnull=True)) == ["bare", "detached"]
     assert titles(Todo.objects.exclude(photo__isnull=True)) == ["big", "small"]
     ordered = orm(Todo.objects.filter(photo__size__gte=0).order_by("-photo__size")).list()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
 import attrs
 
-from kintorm.orm.attachments.value import ATTACHMENT_KEY
+from kintorm.orm.attachments.value import ATTACHMENT_KEY, Attachment
 from kintorm.orm.exceptions import FieldError
 from kintorm.orm.state import attachment_field, data_fields
 
@@ -166,6 +166,8 @@ def resolve_field(
             else:
                 attrs.resolve_types(type_)
                 fields = {f.name: f for f in attrs.fields(type_)}
+                if type_ is Attachment:  # its extra keys are the object's own
+                    del fields["extra"]
             if part not in fields:
                 known = ", ".join(sorted(fields)) or "none"
                 if last:
