@@ -95,9 +95,9 @@ def atomic_conditional_writes_tween_factory(
     return tween
 
 
-def _precondition_failed(request: Any, existing: dict[str, Any] | None, current: int) -> Any:
+def _precondition_failed(existing: dict[str, Any] | None, current: int | None) -> Any:
     """The 412 Kinto answers a failed precondition with (errno 114, the record as
-    ``details.existing`` without its permissions, its version as ``ETag``)."""
+    ``details.existing``, its version as ``ETag``)."""
     from kinto.core.errors import ERRORS, http_error
     from pyramid.httpexceptions import HTTPPreconditionFailed  # type: ignore[import-untyped]
 
@@ -108,7 +108,8 @@ def _precondition_failed(request: Any, existing: dict[str, Any] | None, current:
         message="Resource was modified meanwhile",
         details=details,
     )
-    response.headers["ETag"] = f'"{current}"'
+    if current is not None:
+        response.headers["ETag"] = f'"{current}"'
     return response
 
 
@@ -140,8 +141,8 @@ def _check_attachment_precondition(context: Any, request: Any) -> None:
     if failed:
         existing = None
         if record is not None and getattr(context, "required_permission", None) == "write":
-            existing = {k: v for k, v in record.items() if k != "__permissions__"}
-        raise _precondition_failed(request, existing, current or 0)
+            existing = dict(record)  # the storage's record: its data, no permissions
+        raise _precondition_failed(existing, current)
 
 
 def attachment_preconditions_view_deriver(view: Callable[..., Any], info: Any) -> Any:

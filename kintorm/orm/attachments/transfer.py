@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from kintorm.client.attachments import (
     ATTACHMENT_SUFFIX,
@@ -63,9 +63,9 @@ __all__ = ["Source", "Target", "attach_op", "detach_op", "download_op"]
 
 JSONDict = dict[str, Any]
 #: what attach() uploads: bytes, a file's path, or a file object opened in binary mode
-Source = bytes | bytearray | memoryview | str | os.PathLike[str] | Any
+Source = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
 #: where download() also writes the bytes: a file's (or a folder's) path, a binary file
-Target = str | os.PathLike[str] | Any
+Target = str | os.PathLike[str] | IO[bytes] | None
 DEFAULT_MIMETYPE = "application/octet-stream"
 _URL_SCHEMES = ("http", "https")
 

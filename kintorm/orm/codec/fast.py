@@ -355,14 +355,14 @@ def generate(model: type[Record], reference: Loader, *, owned: bool = False) -> 
         ids = {"id": "data.get('id')", "last_modified": "data.get('last_modified')"}
     src.add(1, "obj = _new(_model) if into is None else into")
     for field in attrs.fields(model):  # the order __init__ stores them in
-        name = field.name  # (not a data field: the attachment, read from the extras)
+        name = field.name
         if name == "permissions":
             # an empty Permissions is made when first read (state.PermissionsAttribute)
             src.add(1, "if perms is not None or into is not None:")
             src.add(2, f"obj.{PERMISSIONS} = perms")
         elif name in ids:
             src.add(1, f"obj.{name} = {ids[name]}")
-        elif name in values:
+        elif name in values:  # not the attachment field: a view of the undeclared keys
             inst = values[name]
             # fields only() left out stay unset: reading them raises
             src.add(1, f"if {inst} is not _SKIP:")
