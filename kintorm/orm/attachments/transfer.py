@@ -28,6 +28,7 @@ from __future__ import annotations
 import mimetypes
 import os
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from kintorm.client.attachments import (
     ATTACHMENT_SUFFIX,
@@ -43,7 +44,7 @@ from kintorm.client.exceptions import KintoException, MalformedResponse, Precond
 from kintorm.client.messages import File, Request, Response
 from kintorm.client.writes import if_match_headers, new_record_id
 from kintorm.kinto_plugin import ATTACHMENT_PRECONDITIONS, CAPABILITY
-from kintorm.orm.attachments.field import require_attachment_field
+from kintorm.orm.attachments.field import attachment_field, require_attachment_field
 from kintorm.orm.attachments.value import (
     ATTACHMENT_KEY,
     Attachment,
@@ -171,7 +172,7 @@ def _created_op(
 
 
 def _precondition_op(
-    obj: Record, client: BaseClient, path: str, headers: dict[str, str], creating: bool
+    client: BaseClient, path: str, headers: dict[str, str], creating: bool
 ) -> Op[None]:
     """Nothing when the server honours the precondition on attachment writes (its
     kintorm.kinto_plugin says so); else a GET of the record with the same
@@ -194,7 +195,7 @@ def _refused(
     names no field names the attachment field."""
     found = translate(exc, obj, *where, client, **how)
     if isinstance(found, ValidationError) and found.field is None:
-        found.field = require_attachment_field(type(obj), "attach()")
+        found.field = attachment_field(type(obj))
     return found
 
 
@@ -234,19 +235,18 @@ def attach_op(
     file = File("attachment", filename, content, mimetype)
     action = "create" if creating else "update"
     try:
-        yield from _precondition_op(obj, client, path, headers, creating)
+        yield from _precondition_op(client, path, headers, creating)
         response = yield from BaseClient.send.op(
             client, upload_request(path, file, data, permissions, headers)
         )
     except KintoException as exc:
         raise _refused(exc, obj, where, client, action=action, changes=data) from exc
     stored = response.json()
-    attachment = Attachment.from_wire(stored, where=f"{model.__name__}.{name}")
     if creating:
         yield from _created_op(obj, client, where, response, stored, data, permissions)
     else:
         yield from _answered_op(obj, client, where, response, stored)
-    return attachment
+    return Attachment.from_wire(stored, where=f"{model.__name__}.{name}")
 
 
 def detach_op(obj: Record, client: BaseClient) -> Op[None]:
@@ -260,7 +260,7 @@ def detach_op(obj: Record, client: BaseClient) -> Op[None]:
     path = endpoint("record", bucket=where[0], collection=where[1], id=obj.id)
     headers = if_match_headers(True, if_match=obj.last_modified)
     try:
-        yield from _precondition_op(obj, client, path, headers, False)
+        yield from _precondition_op(client, path, headers, False)
         response = yield from BaseClient.send.op(
             client, Request("DELETE", path + ATTACHMENT_SUFFIX, headers=headers)
         )
@@ -291,7 +291,7 @@ def _url_op(client: BaseClient, attachment: Attachment) -> Op[str]:
     relative; AttachmentError for one that is not http(s)."""
     location = attachment.location
     base_url = None
-    if "://" not in location:
+    if not urlsplit(location).scheme:
         info = yield from BaseClient.server_info.op(client)
         announced = (info.get("capabilities") or {}).get("attachments") or {}
         base_url = announced.get("base_url") if isinstance(announced, dict) else None
@@ -299,7 +299,7 @@ def _url_op(client: BaseClient, attachment: Attachment) -> Op[str]:
         url = attachment_url(location, base_url)
     except ValueError as exc:
         raise AttachmentError(str(exc)) from None
-    if url.partition("://")[0].lower() not in _URL_SCHEMES:
+    if urlsplit(url).scheme.lower() not in _URL_SCHEMES:
         raise AttachmentError(f"the attachment's location {url!r} is not an http(s) URL")
     return url
 
@@ -333,8 +333,9 @@ def download_op(obj: Record, client: BaseClient, to: Target) -> Op[bytes]:
     # another origin than the server's (a CDN) gets no credentials: the client's rule
     response = yield from BaseClient.send.op(client, Request("GET", url))
     content = response.content
-    digest = yield WriteVerified(content, attachment.hash, attachment.size, target)
-    if digest != attachment.hash or len(content) != attachment.size:
+    expected = attachment.hash.lower()  # hex, as hashlib gives it
+    digest = yield WriteVerified(content, expected, attachment.size, target)
+    if digest != expected or len(content) != attachment.size:
         raise AttachmentHashMismatch(
             f"the file downloaded for {model.__name__} {obj.id!r} is not its attachment: "
             f"{len(content)} bytes of sha256 {digest}, expected {attachment.size} bytes of "
