@@ -314,6 +314,8 @@ def test_the_field_cannot_be_assigned(orm: ORM) -> None:
     with pytest.raises(AttributeError):
         del todo.photo
     assert Todo(title="b", photo=None).photo is None
+    with pytest.raises(FieldError, match=r"Todo\.photo changes only with attach\(\)"):
+        orm(Todo.objects).update(photo=None)
     assert todo.photo == attachment and not todo.is_dirty
 
 
