@@ -10,8 +10,10 @@ removal whose answer was lost is re-sent and recognised; an upload is not re-sen
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from support.faultproxy import FaultProxy
@@ -113,10 +115,23 @@ def test_writers_racing_with_one_version_store_one_file(backend_client: Client) 
     assert stored["filename"] == f"{won[0]}.txt"
 
 
-def _through(proxy: FaultProxy, backend: KintoServer, bucket: str) -> Client:
-    return Client(
-        server_url=proxy.url, auth=backend.admin_auth, bucket=bucket, collection="items", retry=1
-    )
+@contextlib.contextmanager
+def _answer_lost_once(
+    backend: KintoServer, bucket: str, method: str, record_id: str
+) -> Iterator[tuple[FaultProxy, Scan]]:
+    """The record loaded through a proxy that loses the answer of the first ``method``
+    request (after Kinto applied it), on a client that re-sends once."""
+    with FaultProxy(
+        backend.url, faults=["reset_after"], methods=frozenset({method}), rate=1.0, budget=1
+    ) as proxy:
+        client = Client(
+            server_url=proxy.url,
+            auth=backend.admin_auth,
+            bucket=bucket,
+            collection="items",
+            retry=1,
+        )
+        yield proxy, Scan.objects.using(client).get(id=record_id)
 
 
 def test_a_removal_whose_answer_was_lost_is_recognised(
@@ -125,13 +140,7 @@ def test_a_removal_whose_answer_was_lost_is_recognised(
     """The DELETE is re-sent, meets its own earlier attempt (412): detach() succeeds."""
     scan = Scan.objects.using(backend_client).create(id="lost", title="a")
     scan.attach(b"x", filename="x.txt")
-    once = {"DELETE"}
-    with FaultProxy(
-        backend.url, faults=["reset_after"], methods=frozenset(once), rate=1.0, budget=1
-    ) as proxy:
-        mine = Scan.objects.using(_through(proxy, backend, backend_client.bucket_name)).get(
-            id="lost"
-        )
+    with _answer_lost_once(backend, backend_client.bucket_name, "DELETE", "lost") as (proxy, mine):
         mine.detach()
         assert proxy.injected["reset_after"] == 1
     stored = backend_client.get_record(id="lost")["data"]
@@ -145,14 +154,9 @@ def test_an_upload_whose_answer_was_lost_says_it_may_have_been_applied(
 ) -> None:
     """A POST is not re-sent: the error says the upload may have been applied."""
     Scan.objects.using(backend_client).create(id="maybe", title="a")
-    once = {"POST"}
-    with FaultProxy(
-        backend.url, faults=["reset_after"], methods=frozenset(once), rate=1.0, budget=1
-    ) as proxy:
-        mine = Scan.objects.using(_through(proxy, backend, backend_client.bucket_name)).get(
-            id="maybe"
-        )
+    with _answer_lost_once(backend, backend_client.bucket_name, "POST", "maybe") as (proxy, mine):
         with pytest.raises(KintoException) as caught:
             mine.attach(b"x", filename="x.txt")
+        assert proxy.injected["reset_after"] == 1
     assert caught.value.maybe_applied
     assert backend_client.get_record(id="maybe")["data"]["attachment"]["filename"] == "x.txt"
