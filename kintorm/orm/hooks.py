@@ -60,7 +60,9 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound="Record")
-F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+#: a hook method: ``def hook(self, ctx)`` or ``async def hook(self, ctx)``
+F = TypeVar("F", bound="Callable[[Any, HookContext], object]")
 Action = Literal["create", "update", "delete"]
 
 #: the events run before and after each kind of write, in their order
@@ -138,10 +140,14 @@ class Event:
         return fn
 
     @overload
-    def connect(self, model: type[M]) -> Callable[[F], F]: ...
+    def connect(
+        self, model: type[M]
+    ) -> Callable[[Callable[[M, HookContext], T]], Callable[[M, HookContext], T]]: ...
     @overload
-    def connect(self, model: type[M], fn: F) -> F: ...
-    def connect(self, model: type[M], fn: F | None = None) -> Any:
+    def connect(
+        self, model: type[M], fn: Callable[[M, HookContext], T]
+    ) -> Callable[[M, HookContext], T]: ...
+    def connect(self, model: type[M], fn: Callable[[M, HookContext], T] | None = None) -> Any:
         """Run ``fn(record, ctx)`` at this event for ``model`` and its subclasses, after
         the model's hook methods; returns ``fn``. Without ``fn``, a decorator."""
         if not (isinstance(model, type) and hasattr(model, "_kintorm_snapshot")):

@@ -12,6 +12,7 @@ ValidationError listing every error with its path.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -32,6 +33,7 @@ __all__ = ["Undeclared", "from_dict", "to_dict"]
 M = TypeVar("M", bound="Record")
 Errors = list[tuple[str, str]]
 _UNDECLARED = ("forbid", "ignore", "keep")
+_QUOTED = re.compile(r"'(\w+)'")
 
 
 def to_dict(
@@ -93,11 +95,17 @@ def _pairs(exc: Exception, path: str) -> Errors:
     return [(path, str(exc))]
 
 
-def _init_error(exc: Exception) -> tuple[str, str]:
+def _init_error(model: type[Record], exc: Exception) -> tuple[str, str]:
     """An error of the class's ``__init__`` (a validator, a converter,
-    ``__attrs_post_init__``): the field attrs' validators name, the first message."""
-    field = next((a.name for a in exc.args if isinstance(a, attrs.Attribute)), "")
+    ``__attrs_post_init__``): its first message, and the field it names: an
+    ``attrs.Attribute`` among its arguments (``instance_of``), or the quoted field
+    name attrs' validators start their messages with (``'n' must be >= 0: -1``)."""
     message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    field = next((a.name for a in exc.args if isinstance(a, attrs.Attribute)), None)
+    if field is None:
+        quoted = _QUOTED.match(message)
+        names = {f.name for f in attrs.fields(model)}
+        field = quoted.group(1) if quoted and quoted.group(1) in names else ""
     return field, message or type(exc).__name__
 
 
@@ -196,7 +204,7 @@ def _construct(
     try:
         obj = model(**kwargs, **meta)
     except Exception as exc:
-        errors.append(_init_error(exc))
+        errors.append(_init_error(model, exc))
         _raise(model, errors)
     for field in fields:
         if not field.init and field.name in values:
