@@ -170,15 +170,21 @@ class Event:
         return True
 
 
-#: before and after every save (create or update)
 before_save = Event("before_save")
+"""Before every save, create or update: a hook may change the record (what it changes
+is sent) or raise to refuse the write (nothing is sent). ``@before_save`` on a method
+``(self, ctx)``, or ``before_save.connect(Model, fn)`` for ``fn(record, ctx)``."""
 after_save = Event("after_save")
-#: before and after a save that creates the record (inside the save events)
+"""After every save the server applied (not when there was nothing to send): the
+record holds the server's version. Runs last, after ``after_create``."""
 before_create = Event("before_create")
+"""Before a save that creates the record, after the ``before_save`` hooks."""
 after_create = Event("after_create")
-#: before and after a record is deleted
+"""After a save that created the record, before the ``after_save`` hooks."""
 before_delete = Event("before_delete")
+"""Before ``delete()``: raise to refuse it (nothing is sent)."""
 after_delete = Event("after_delete")
+"""After a ``delete()`` the server applied."""
 
 
 class AfterHookError(ORMError):
