@@ -5,7 +5,6 @@ codec sends to Kinto (checked against a real server)."""
 from __future__ import annotations
 
 import datetime
-import enum
 import json
 from typing import Any
 
@@ -21,17 +20,7 @@ from kintorm.orm.codec.core import codec_for
 from kintorm.orm.codec.nested import nested_extras
 
 from .conftest import ORM, Counter
-
-
-class Priority(enum.Enum):
-    LOW = "low"
-    HIGH = "high"
-
-
-@attrs.define
-class Author:
-    name: str
-    email: str | None = None
+from .models import Author, Priority
 
 
 class Shape(Record, collection="items"):
