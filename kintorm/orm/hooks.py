@@ -208,7 +208,8 @@ class AfterHookError(ORMError):
 _RECEIVERS: weakref.WeakKeyDictionary[type, dict[str, list[Callable[..., Any]]]] = (
     weakref.WeakKeyDictionary()
 )
-#: model -> (generation, event -> hooks); a connect or disconnect starts a generation
+#: model -> (generation, event or action -> hooks); a connect or disconnect starts a
+#: generation
 _RESOLVED: weakref.WeakKeyDictionary[type, tuple[int, dict[str, tuple[_Hook, ...]]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -240,32 +241,41 @@ def _resolve(model: type, event: str) -> tuple[_Hook, ...]:
     return tuple(found)
 
 
-def hooks_of(model: type, event: str) -> tuple[_Hook, ...]:
-    """The hooks of ``model`` for ``event``, in the order they run."""
+def _cached(model: type, key: str, make: Callable[[], tuple[_Hook, ...]]) -> tuple[_Hook, ...]:
     cached = _RESOLVED.get(model)
     if cached is None or cached[0] != _current:
         cached = (_current, {})
         _RESOLVED[model] = cached
     table = cached[1]
-    found = table.get(event)
+    found = table.get(key)
     if found is None:
-        found = table[event] = _resolve(model, event)
+        found = table[key] = make()
     return found
+
+
+def hooks_of(model: type, event: str) -> tuple[_Hook, ...]:
+    """The hooks of ``model`` for ``event``, in the order they run."""
+    return _cached(model, event, lambda: _resolve(model, event))
 
 
 def _hooks(model: type, events: Iterable[str]) -> tuple[_Hook, ...]:
     return tuple(h for event in events for h in hooks_of(model, event))
 
 
+def _around(model: type, action: Action) -> tuple[_Hook, ...]:
+    """Every hook, before and after, of ``action`` on ``model``."""
+    return _cached(model, action, lambda: _hooks(model, (*BEFORE[action], *AFTER[action])))
+
+
 # --- running them ------------------------------------------------------------------
 
 
-def _refuse_async(model: type, action: str, client: BaseClient, via: str) -> None:
+def _refuse_async(model: type, action: Action, client: BaseClient, via: str) -> None:
     """TypeError before anything is sent when an ``async def`` hook would have to run
     on a synchronous client (it would otherwise be skipped, or run half-way)."""
     if isinstance(client, AsyncDriver):
         return
-    for hook in _hooks(model, (*BEFORE[action], *AFTER[action])):
+    for hook in _around(model, action):
         if hook.is_async:
             raise TypeError(
                 f"{hook.name} is an async {hook.event} hook, which {via}() on a synchronous "
@@ -293,10 +303,13 @@ def _each(
     objs: Sequence[Record], client: BaseClient, action: Action, via: str, events: Sequence[str]
 ) -> Iterator[tuple[_Hook, Record, HookContext]]:
     """Each record's hooks of ``events``, record after record, in their order."""
+    found: dict[type, tuple[_Hook, ...]] = {}  # per class: looked up once
     for obj in objs:
-        for event in events:
-            for hook in hooks_of(type(obj), event):
-                yield hook, obj, HookContext(event, action, via, client)
+        hooks = found.get(type(obj))
+        if hooks is None:
+            hooks = found[type(obj)] = _hooks(type(obj), events)
+        for hook in hooks:
+            yield hook, obj, HookContext(hook.event, action, via, client)
 
 
 def run_before_op(objs: Sequence[Record], client: BaseClient, action: Action, via: str) -> Op[None]:
@@ -343,6 +356,8 @@ def hooked_op(
     applied) with the record's hooks around it: the before hooks, whose changes to
     the record are part of what ``write`` sends (it has not started yet), then, once
     it wrote, the after hooks."""
+    if not _around(type(obj), action):
+        return (yield from write)
     yield from run_before_op((obj,), client, action, via)
     written = yield from write
     if written:
