@@ -63,7 +63,7 @@ M = TypeVar("M", bound="Record")
 T = TypeVar("T")
 #: a hook method: ``def hook(self, ctx)`` or ``async def hook(self, ctx)``
 F = TypeVar("F", bound="Callable[[Any, HookContext], object]")
-Action = Literal["create", "update", "delete"]
+WriteAction = Literal["create", "update", "delete"]
 
 #: the events run before and after each kind of write, in their order
 BEFORE: dict[str, tuple[str, ...]] = {
@@ -92,7 +92,7 @@ class HookContext:
     """
 
     event: str
-    action: Action
+    action: WriteAction
     via: str
     client: BaseClient = attrs.field(repr=False)
 
@@ -262,7 +262,7 @@ def _hooks(model: type, events: Iterable[str]) -> tuple[_Hook, ...]:
     return tuple(h for event in events for h in hooks_of(model, event))
 
 
-def _around(model: type, action: Action) -> tuple[_Hook, ...]:
+def _around(model: type, action: WriteAction) -> tuple[_Hook, ...]:
     """Every hook, before and after, of ``action`` on ``model``."""
     return _cached(model, action, lambda: _hooks(model, (*BEFORE[action], *AFTER[action])))
 
@@ -270,7 +270,7 @@ def _around(model: type, action: Action) -> tuple[_Hook, ...]:
 # --- running them ------------------------------------------------------------------
 
 
-def _refuse_async(model: type, action: Action, client: BaseClient, via: str) -> None:
+def _refuse_async(model: type, action: WriteAction, client: BaseClient, via: str) -> None:
     """TypeError before anything is sent when an ``async def`` hook would have to run
     on a synchronous client (it would otherwise be skipped, or run half-way)."""
     if isinstance(client, AsyncDriver):
@@ -300,7 +300,7 @@ def _call(hook: _Hook, obj: Any, ctx: HookContext) -> Op[None]:
 
 
 def _each(
-    objs: Sequence[Record], client: BaseClient, action: Action, via: str, events: Sequence[str]
+    objs: Sequence[Record], client: BaseClient, action: WriteAction, via: str, events: Sequence[str]
 ) -> Iterator[tuple[_Hook, Record, HookContext]]:
     """Each record's hooks of ``events``, record after record, in their order."""
     found: dict[type, tuple[_Hook, ...]] = {}  # per class: looked up once
@@ -312,7 +312,9 @@ def _each(
             yield hook, obj, HookContext(hook.event, action, via, client)
 
 
-def run_before_op(objs: Sequence[Record], client: BaseClient, action: Action, via: str) -> Op[None]:
+def run_before_op(
+    objs: Sequence[Record], client: BaseClient, action: WriteAction, via: str
+) -> Op[None]:
     """The before hooks of each record, in turn; what one raises stops the call.
     Refuses first, before any hook runs, an async hook (before or after) that a
     synchronous client would meet."""
@@ -330,7 +332,7 @@ def _failed(failures: list[tuple[Any, str, Exception]]) -> str:
 
 
 def run_after_op(
-    objs: Sequence[Record], client: BaseClient, action: Action, via: str, result: Any = None
+    objs: Sequence[Record], client: BaseClient, action: WriteAction, via: str, result: Any = None
 ) -> Op[None]:
     """The after hooks of each record the server wrote. Every hook runs even when one
     raises; then AfterHookError (with ``result``) names those that raised."""
@@ -344,13 +346,13 @@ def run_after_op(
         raise AfterHookError(_failed(failures), failures, result) from failures[0][2]
 
 
-def save_action(obj: Record) -> Action:
+def save_action(obj: Record) -> WriteAction:
     """What saving ``obj`` does: ``"create"`` (never saved nor loaded) or ``"update"``."""
     return "create" if getattr(obj, SNAPSHOT) is None else "update"
 
 
 def hooked_op(
-    obj: Record, client: BaseClient, action: Action, via: str, write: Op[bool]
+    obj: Record, client: BaseClient, action: WriteAction, via: str, write: Op[bool]
 ) -> Op[bool]:
     """``write`` (an operation that returns whether it sent a write the server
     applied) with the record's hooks around it: the before hooks, whose changes to
