@@ -11,6 +11,8 @@ the trampolines (``trampoline.py``) and the drivers that perform effects
 * :class:`Emit` -> a streaming operation hands a value (a page) to its caller;
 * :class:`Fanout` -> the list of the results of independent operations (run in
   turn by the sync trampoline, concurrently by the async one);
+* :class:`Await` -> what an awaitable of the caller's (an async hook) gives: awaited
+  by the async trampoline, refused by the sync one;
 * a :class:`FileEffect` (:class:`ReadFile`, :class:`ReadStream`, :class:`WriteFile`,
   :class:`WriteVerified`, :class:`IsDir`, :class:`SameFile`) -> what its ``run()``
   returns: file I/O (and the hashing of what is written), which the async driver
@@ -23,7 +25,7 @@ import contextlib
 import hashlib
 import os
 import secrets
-from collections.abc import Generator, Sequence
+from collections.abc import Awaitable, Generator, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -34,6 +36,7 @@ __all__ = [
     "CONCURRENCY",
     "FILE_EFFECTS",
     "Action",
+    "Await",
     "Effect",
     "Emit",
     "Fanout",
@@ -84,6 +87,15 @@ class Fanout:
     def __attrs_post_init__(self) -> None:
         if self.limit < 1:
             raise ValueError(f"concurrency must be at least 1, not {self.limit}")
+
+
+@attrs.frozen
+class Await:
+    """Await ``awaitable`` (the caller's code, such as an async model hook) and send
+    back its result. Only the async trampoline can: the sync one closes it and throws
+    a TypeError into the operation."""
+
+    awaitable: Awaitable[Any]
 
 
 class FileEffect:
@@ -224,7 +236,7 @@ FILE_EFFECTS: tuple[type[FileEffect], ...] = (
     SameFile,
 )
 
-Effect = Request | Sleep | Emit | Fanout | FileEffect
+Effect = Request | Sleep | Emit | Fanout | Await | FileEffect
 #: An operation: yields effects, returns T.
 Op = Generator[Effect, Any, T]
 #: An operation that may fan out (the mapper's name for it); the same type as :data:`Op`.

@@ -16,6 +16,16 @@ from kintorm.orm.exceptions import (
     UnsupportedQuery,
     ValidationError,
 )
+from kintorm.orm.hooks import (
+    AfterHookError,
+    HookContext,
+    after_create,
+    after_delete,
+    after_save,
+    before_create,
+    before_delete,
+    before_save,
+)
 from kintorm.orm.manager import Manager
 from kintorm.orm.model import Record
 from kintorm.orm.query import Change, CompiledRequest, QuerySet, compile_queries, compile_query
@@ -23,6 +33,7 @@ from kintorm.orm.state import DEFERRED, Permissions
 
 __all__ = [
     "DEFERRED",
+    "AfterHookError",
     "Attachment",
     "AttachmentError",
     "AttachmentHashMismatch",
@@ -34,6 +45,7 @@ __all__ = [
     "DeferredFieldError",
     "DoesNotExist",
     "FieldError",
+    "HookContext",
     "InvalidRecord",
     "Manager",
     "MultipleObjectsReturned",
@@ -45,6 +57,12 @@ __all__ = [
     "Record",
     "UnsupportedQuery",
     "ValidationError",
+    "after_create",
+    "after_delete",
+    "after_save",
+    "before_create",
+    "before_delete",
+    "before_save",
     "compile_queries",
     "compile_query",
     "connect",

@@ -26,6 +26,7 @@ from kintorm.client.exceptions import KintoException
 from kintorm.client.protocol import Op, Sleep
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import ConflictError
+from kintorm.orm.hooks import hooked_op
 from kintorm.orm.persist import save_op
 from kintorm.orm.query.reads import record_op
 from kintorm.orm.state import data_fields, state
@@ -130,13 +131,13 @@ def _rebase_op(obj: Record, client: BaseClient, conflict: ConflictError) -> Op[N
 
 def save_merging_op(
     obj: Record, client: BaseClient, mode: PatchMode, attempts: int = MERGE_ATTEMPTS
-) -> Op[None]:
-    """``save(on_conflict="merge")``; see the module docstring."""
+) -> Op[bool]:
+    """``save(on_conflict="merge")``; see the module docstring. False when there was
+    nothing to send."""
     for attempt in range(attempts):
         began = time.monotonic()
         try:
-            yield from save_op(obj, client, mode, False)
-            return
+            return (yield from save_op(obj, client, mode, False))
         except ConflictError as conflict:
             if state(obj).snapshot is None:
                 raise  # a create that found a record
@@ -151,6 +152,7 @@ def save_merging_op(
                 ) from conflict
             yield _pause(attempt, time.monotonic() - began)
             yield from _rebase_op(obj, client, conflict)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def update_with_retry_op(
@@ -160,15 +162,17 @@ def update_with_retry_op(
     fn: Callable[[M], Any],
     attempts: int = DEFAULT_ATTEMPTS,
 ) -> Op[M]:
-    """Load, ``fn(record)``, save; on 412 load again and call ``fn`` again."""
+    """Load, ``fn(record)``, save (with the record's hooks: the before hooks at each
+    attempt, after ``fn``); on 412 load again and call ``fn`` again."""
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     for attempt in range(attempts):
         began = time.monotonic()
         obj, _ = yield from _load_op(model, client, record_id)
         fn(obj)
+        save = save_op(obj, client, "auto", False)
         try:
-            yield from save_op(obj, client, "auto", False)
+            yield from hooked_op(obj, client, "update", "update_with_retry", save)
         except ConflictError:
             if attempt == attempts - 1:
                 raise

@@ -13,6 +13,8 @@ The tree::
      │    │    └── InvalidRecord        a stored record the model cannot load (``.data``)
      │    ├── BulkError                 some items of a bulk operation failed; ``.result``
      │    │                             (defined in kintorm.orm.bulk, beside the result it holds)
+     │    ├── AfterHookError            a write was applied but an after hook raised
+     │    │                             (defined in kintorm.orm.hooks, beside the hooks)
      │    └── AttachmentError           an attachment the mapper cannot upload, fetch or write
      │         └── AttachmentHashMismatch  downloaded bytes that are not the file
      │                                  (both in kintorm.orm.attachments.value)
@@ -74,8 +76,12 @@ class MultipleObjectsReturned(ORMError, LookupError):
 class ValidationError(ORMError, ValueError):
     """A value the model (attrs/cattrs) or the server (a collection JSON schema) rejects.
 
-    ``field`` names the first offending field (dotted for nested ones) when known,
-    ``errors`` lists every message, ``response`` is the server's answer if any.
+    ``field`` names the first offending field when known, ``errors`` lists every
+    message (``"<message> @ <path>"``), ``field_errors`` every error as a ``(path,
+    message)`` pair, the path naming the place of a nested value (``author.name``,
+    ``tags[2]``, ``meta['key']``; ``""`` for the whole record). ``to_dict()`` is the
+    JSON-ready form an API answers with a 400; ``response`` is the server's answer
+    if any (its 400: Kinto names one field, the innermost key of its path).
     """
 
     def __init__(
@@ -85,11 +91,23 @@ class ValidationError(ORMError, ValueError):
         field: str | None = None,
         errors: list[str] | None = None,
         response: Any = None,
+        field_errors: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(message)
         self.field = field
         self.errors = errors if errors is not None else [message]
+        if field_errors is None:
+            field_errors = [(field or "", error) for error in self.errors]
+        self.field_errors = field_errors
         self.response = response
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"message": str(exc), "errors": [{"field": path, "message": ...}, ...]}``:
+        JSON-ready, for the body of a 400 answer."""
+        return {
+            "message": str(self),
+            "errors": [{"field": path, "message": text} for path, text in self.field_errors],
+        }
 
 
 class InvalidRecord(ValidationError):
@@ -108,8 +126,9 @@ class InvalidRecord(ValidationError):
         data: dict[str, Any],
         field: str | None = None,
         errors: list[str] | None = None,
+        field_errors: list[tuple[str, str]] | None = None,
     ) -> None:
-        super().__init__(message, field=field, errors=errors)
+        super().__init__(message, field=field, errors=errors, field_errors=field_errors)
         self.record_id = record_id
         self.data = data
 

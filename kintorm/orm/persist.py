@@ -111,19 +111,14 @@ def translate(
             )
         return ConflictError(message, exc, current=current, local=obj, changes=changes)
     if status == 400:
-        details = body.get("details")
-        name = None
-        if isinstance(details, list) and details and isinstance(details[0], dict):
-            name = details[0].get("name")
-            # Kinto's schema validation names the innermost key of the path, an int for
-            # a list item (kinto.schema_validation.validate_schema)
-            name = None if name is None else str(name)
-        message = body.get("message") or str(exc)
+        message = str(body.get("message") or exc)
+        pairs = _server_field_errors(body.get("details"), message)
         return ValidationError(
             f"the server rejected {what}: {message}",
-            field=name,
-            errors=[str(message)],
+            field=pairs[0][0] or None,
+            errors=[message],
             response=exc.response,
+            field_errors=pairs,
         )
     if status == 403:
         return PermissionDenied(
@@ -141,10 +136,23 @@ def translate(
     return exc
 
 
+def _server_field_errors(details: Any, message: str) -> list[tuple[str, str]]:
+    """``(field, message)`` of each item of a Kinto 400's ``details``. Kinto's schema
+    validation names the innermost key of the path, an int for a list item
+    (kinto.schema_validation.validate_schema); ``("", message)`` without details."""
+    items = [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+    pairs = [
+        ("" if d.get("name") is None else str(d["name"]), str(d.get("description") or message))
+        for d in items
+    ]
+    return pairs or [("", message)]
+
+
 # --- operations ------------------------------------------------------------------
 
 
-def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op[None]:
+def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op[bool]:
+    """Create or patch ``obj``; False when there was nothing to send."""
     model = type(obj)
     bucket, collection = location(model, client)
     st = state(obj)
@@ -176,7 +184,7 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
     else:
         changes = diff_documents(snapshot, doc, mode)
         if changes is None:
-            return
+            return False
         if not force:  # an If-Match save: only as safe as the server's check
             yield from warn_unless_atomic_op(client)
         try:
@@ -195,9 +203,11 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
             ) from exc
     codec.apply(obj, body, client)
     st.deleted = None
+    return True
 
 
-def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[None]:
+def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[bool]:
+    """Delete ``obj``; True once deleted (the server applied it)."""
     if obj.id is None:
         raise ValueError(f"cannot delete an unsaved {type(obj).__name__} (it has no id)")
     bucket, collection = location(type(obj), client)
@@ -216,6 +226,7 @@ def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[None]:
     st.snapshot = None
     st.deleted = obj.id
     obj.last_modified = None
+    return True
 
 
 def refresh_op(obj: Record, client: BaseClient) -> Op[None]:

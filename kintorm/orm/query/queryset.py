@@ -28,6 +28,7 @@ from kintorm.orm.drive import (
     stream_sync,
 )
 from kintorm.orm.exceptions import UnsupportedQuery
+from kintorm.orm.hooks import hooked_op
 from kintorm.orm.persist import save_op
 from kintorm.orm.query import reads, writes
 from kintorm.orm.query.base import QueryBase
@@ -298,16 +299,16 @@ class QuerySet(QueryBase[M]):
 
     # --- writing --------------------------------------------------------------------
 
-    def _create_op(self, client: BaseClient, fields: Mapping[str, Any]) -> Op[M]:
+    def _create_op(self, client: BaseClient, fields: Mapping[str, Any], via: str) -> Op[M]:
         obj = self.model(**fields)
         state(obj).client = client
-        yield from save_op(obj, client, "auto", False)
+        yield from hooked_op(obj, client, "create", via, save_op(obj, client, "auto", False))
         return obj
 
     @RUNS.method
     def create(self, client: BaseClient, /, **fields: Any) -> Op[M]:
         """Make and save a record (``If-None-Match: *``)."""
-        return self._create_op(client, fields)
+        return self._create_op(client, fields, "create")
 
     acreate = twin(create)
 
@@ -320,7 +321,7 @@ class QuerySet(QueryBase[M]):
         fields = {**exact_values(lookups), **(defaults or {})}
         return writes.get_or_create_op(
             lambda: QuerySet.get.action(self, client, **lookups),
-            lambda: self._create_op(client, fields),
+            lambda: self._create_op(client, fields, "get_or_create"),
         )
 
     aget_or_create = twin(get_or_create)
@@ -333,7 +334,7 @@ class QuerySet(QueryBase[M]):
         fields = {**exact_values(lookups), **(defaults or {})}
         return writes.update_or_create_op(
             lambda: QuerySet.get.action(self, client, **lookups),
-            lambda: self._create_op(client, fields),
+            lambda: self._create_op(client, fields, "update_or_create"),
             client,
             defaults or {},
         )

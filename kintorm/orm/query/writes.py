@@ -26,6 +26,7 @@ from kintorm.orm.codec.core import codec_for
 from kintorm.orm.convert import unstructure_value
 from kintorm.orm.drive import Action
 from kintorm.orm.exceptions import ConflictError, DoesNotExist, FieldError
+from kintorm.orm.hooks import hooked_op, run_after_op, run_before_op
 from kintorm.orm.persist import location, save_op, translate
 from kintorm.orm.query.spec import CompiledRequest
 from kintorm.orm.state import attachment_field, data_fields
@@ -81,7 +82,8 @@ def update_or_create_op(
         return (yield from create()), True
     for key, value in defaults.items():
         setattr(obj, key, value)
-    yield from save_op(obj, client, "auto", False)
+    save = save_op(obj, client, "auto", False)
+    yield from hooked_op(obj, client, "update", "update_or_create", save)
     return obj, False
 
 
@@ -157,6 +159,7 @@ def bulk_create_op(
     """Create ``objs``, one ``PUT`` each; every document is checked first."""
     bucket, collection = location(model, client)
     codec = codec_for(model)
+    yield from run_before_op(objs, client, "create", "bulk_create")
     documents = [codec.dump(obj) for obj in objs]  # ValidationError before any request
     requests = []
     for obj, doc in zip(objs, documents, strict=True):
@@ -179,6 +182,7 @@ def bulk_create_op(
                 error = mapped if isinstance(mapped, KintoException) else error
             outcomes.append(Outcome(obj.id, False, obj, error))
     result_set = BulkResult(tuple(outcomes))
+    yield from run_after_op(result_set.instances, client, "create", "bulk_create", result_set)
     return result_set.raise_for_failures("bulk_create()") if raise_on_error else result_set
 
 
