@@ -13,6 +13,7 @@ import hashlib
 import io
 import pathlib
 import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -25,11 +26,16 @@ from kintorm import (
     ConflictError,
     DoesNotExist,
     FieldError,
+    HookContext,
     KintoException,
     Record,
     ValidationError,
+    after_create,
+    before_create,
+    before_save,
 )
 from kintorm.orm.attachments.value import ATTACHMENT_KEY, ATTACHMENT_SCHEMA
+from kintorm.orm.hooks import Event
 
 from .conftest import ORM, Counter
 
@@ -442,3 +448,82 @@ def test_declarations_that_are_refused() -> None:
         class Clash(Record):
             scan: Attachment | None = None
             attachment: str = ""
+
+
+# --- hooks ---------------------------------------------------------------------------
+
+
+class Stamped(Record, collection="items"):
+    title: str
+    stamp: str = ""
+    photo: Attachment | None = None
+
+
+@pytest.fixture
+def hooks() -> Iterator[Callable[[Event, Callable[..., Any]], None]]:
+    """``hooks(event, fn)`` connects ``fn`` to Stamped until the end of the test."""
+    connected: list[tuple[Event, Callable[..., Any]]] = []
+
+    def connect(event: Event, fn: Callable[..., Any]) -> None:
+        event.connect(Stamped, fn)
+        connected.append((event, fn))
+
+    yield connect
+    for event, fn in connected:
+        event.disconnect(Stamped, fn)
+
+
+def test_an_upload_that_creates_the_record_runs_its_create_hooks(
+    client: Client, http: Counter, orm: ORM, hooks: Callable[[Event, Callable[..., Any]], None]
+) -> None:
+    seen: list[tuple[str, str, str]] = []
+
+    def stamp(obj: Stamped, ctx: HookContext) -> None:
+        seen.append((ctx.event, ctx.action, ctx.via))
+        obj.stamp = "stamped"
+
+    def created(obj: Stamped, ctx: HookContext) -> None:
+        assert obj.photo is not None  # the record holds the server's answer
+        seen.append((ctx.event, ctx.action, ctx.via))
+
+    hooks(before_save, stamp)
+    hooks(after_create, created)
+    record = Stamped(title="a")
+    orm(record).attach(b"x", filename="x.txt")
+    assert seen == [("before_save", "create", "attach"), ("after_create", "create", "attach")]
+    assert stored(client, record.id)["stamp"] == "stamped"  # sent with the upload
+    seen.clear()
+    orm(record).attach(b"y", filename="y.txt")  # a saved record: no field is sent
+    orm(record).detach()
+    assert seen == []
+
+    def refuse(obj: Stamped, ctx: HookContext) -> None:
+        raise PermissionError("no new records today")
+
+    hooks(before_create, refuse)
+    http.reset()
+    with pytest.raises(PermissionError, match="no new records"):
+        orm(Stamped(title="b")).attach(b"x", filename="x.txt")
+    assert http.requests == []  # stopped before any request
+
+
+# --- serialisation -----------------------------------------------------------------------
+
+
+def test_to_dict_shows_the_field_and_from_dict_leaves_it_to_attach(orm: ORM) -> None:
+    todo = orm(Todo(title="a")).save()
+    assert todo.to_dict()["photo"] is None
+    attachment = orm(todo).attach(b"x", filename="x.txt")
+    data = todo.to_dict()
+    assert data["photo"] == attachment.to_wire()
+    assert "attachment" not in data
+    assert "attachment" not in todo.to_dict(extra_fields=True)  # shown once, as the field
+    body = todo.to_dict(id=False, last_modified=False)
+    copy = Todo.from_dict(body, id=False, last_modified=False)
+    assert copy.photo is None and copy.title == "a"  # read-only: ignored
+    for mode in ("forbid", "keep"):
+        with pytest.raises(ValidationError) as caught:
+            Todo.from_dict({"title": "b", "attachment": data["photo"]}, extra_fields=mode)
+        assert caught.value.field_errors == [("attachment", "not accepted here")]
+    ignored = Todo.from_dict({"title": "b", "attachment": data["photo"]}, extra_fields="ignore")
+    assert ignored.photo is None and ignored.extra_fields == {}

@@ -53,6 +53,7 @@ from kintorm.orm.attachments.value import (
 )
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import ValidationError
+from kintorm.orm.hooks import hooked_op, save_action
 from kintorm.orm.persist import location, translate
 from kintorm.orm.server_checks import warn_unless_atomic_op
 from kintorm.orm.state import json_copy, state
@@ -209,9 +210,28 @@ def attach_op(
     filename: str | None,
     mimetype: str | None,
 ) -> Op[Attachment]:
-    """Upload ``source`` as the record's file (see the module docstring)."""
+    """Upload ``source`` as the record's file (see the module docstring). An upload
+    that creates the record runs its save and create hooks around it, as a save()
+    that creates it would (``ctx.via == "attach"``); one on a saved record sends no
+    field, and runs none."""
+    name = require_attachment_field(type(obj), "attach()")
+    upload = _upload_op(obj, client, source, filename, mimetype)
+    if save_action(obj) == "create":
+        yield from hooked_op(obj, client, "create", "attach", upload)
+    else:
+        yield from upload
+    attachment: Attachment = getattr(obj, name)  # the server's answer, taken
+    return attachment
+
+
+def _upload_op(
+    obj: Record,
+    client: BaseClient,
+    source: Source,
+    filename: str | None,
+    mimetype: str | None,
+) -> Op[bool]:
     model = type(obj)
-    name = require_attachment_field(model, "attach()")
     st = state(obj)
     if st.deleted is not None and st.deleted == obj.id:
         raise model.DoesNotExist(
@@ -246,7 +266,7 @@ def attach_op(
         yield from _created_op(obj, client, where, response, stored, data, permissions)
     else:
         yield from _answered_op(obj, client, where, response, stored)
-    return Attachment.from_wire(stored, where=f"{model.__name__}.{name}")
+    return True
 
 
 def detach_op(obj: Record, client: BaseClient) -> Op[None]:
