@@ -27,6 +27,9 @@ from kintorm.client import (
 )
 from kintorm.orm import (
     AfterHookError,
+    Attachment,
+    AttachmentError,
+    AttachmentHashMismatch,
     BulkError,
     BulkResult,
     Change,
@@ -57,6 +60,9 @@ from kintorm.orm import (
 __all__ = [
     "AfterHookError",
     "AsyncClient",
+    "Attachment",
+    "AttachmentError",
+    "AttachmentHashMismatch",
     "BackoffException",
     "BasicPatch",
     "BearerTokenAuth",

@@ -1,5 +1,6 @@
 """The object mapper: attrs models of Kinto records, lazy query sets, safe saves."""
 
+from kintorm.orm.attachments import Attachment, AttachmentError, AttachmentHashMismatch
 from kintorm.orm.bulk import BulkError, BulkResult, Outcome
 from kintorm.orm.connection import connect, disconnect, get_default_client
 from kintorm.orm.convert import converter
@@ -33,6 +34,9 @@ from kintorm.orm.state import DEFERRED, Permissions
 __all__ = [
     "DEFERRED",
     "AfterHookError",
+    "Attachment",
+    "AttachmentError",
+    "AttachmentHashMismatch",
     "BulkError",
     "BulkResult",
     "Change",

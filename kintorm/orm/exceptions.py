@@ -13,8 +13,11 @@ The tree::
      │    │    └── InvalidRecord        a stored record the model cannot load (``.data``)
      │    ├── BulkError                 some items of a bulk operation failed; ``.result``
      │    │                             (defined in kintorm.orm.bulk, beside the result it holds)
-     │    └── AfterHookError            a write was applied but an after hook raised
-     │                                  (defined in kintorm.orm.hooks, beside the hooks)
+     │    ├── AfterHookError            a write was applied but an after hook raised
+     │    │                             (defined in kintorm.orm.hooks, beside the hooks)
+     │    └── AttachmentError           an attachment the mapper cannot upload, fetch or write
+     │         └── AttachmentHashMismatch  downloaded bytes that are not the file
+     │                                  (both in kintorm.orm.attachments.value)
      └── KintoException (client)
           ├── PermissionDenied          403 on a write: bucket/collection missing or not writable
           └── PreconditionFailed (client)

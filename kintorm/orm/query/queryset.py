@@ -47,7 +47,7 @@ from kintorm.orm.query.spec import (
     direct_id,
     sliced,
 )
-from kintorm.orm.state import data_fields, state
+from kintorm.orm.state import RESERVED, state
 from kintorm.orm.twins import Runner, twin
 
 if TYPE_CHECKING:
@@ -261,7 +261,8 @@ class QuerySet(QueryBase[M]):
     def values(self, client: BaseClient, *fields: str) -> Op[list[dict[str, Any]]]:
         """Dicts of field values (``_fields`` when fields are named)."""
         qs = self.only(*fields) if fields else self
-        names = list(fields) or ["id", "last_modified", *(f.name for f in data_fields(self.model))]
+        declared = (f.name for f in attrs.fields(self.model) if f.name not in RESERVED)
+        names = list(fields) or ["id", "last_modified", *declared]
         records = yield from qs._results_op(client)
         return [{name: getattr(obj, name) for name in names} for obj in records]
 
