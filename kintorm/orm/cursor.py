@@ -53,7 +53,7 @@ CURSOR_KEY_ENV = "KINTORM_CURSOR_KEY"
 #: ``secrets.token_urlsafe(32)`` (43 characters), is the intended strength
 MIN_KEY_BYTES = 32
 #: longer text is refused before it is decoded (cursors grow with the values of the
-#: last record's sort fields; a page ordered by short fields makes about 180 characters)
+#: last record's sort fields; a page ordered by short fields makes about 190 characters)
 MAX_CURSOR_LENGTH = 65536
 
 _VERSION = b"\x01"
