@@ -4,6 +4,7 @@ from kintorm.orm.attachments import Attachment, AttachmentError, AttachmentHashM
 from kintorm.orm.bulk import BulkError, BulkResult, Outcome
 from kintorm.orm.connection import connect, disconnect, get_default_client
 from kintorm.orm.convert import converter
+from kintorm.orm.cursor import InvalidCursor, InvalidPageSize, PageError, set_cursor_key
 from kintorm.orm.exceptions import (
     ConflictError,
     DeferredFieldError,
@@ -29,6 +30,7 @@ from kintorm.orm.hooks import (
 from kintorm.orm.manager import Manager
 from kintorm.orm.model import Record
 from kintorm.orm.query import Change, CompiledRequest, QuerySet, compile_queries, compile_query
+from kintorm.orm.query.pages import CursorPage
 from kintorm.orm.state import DEFERRED, Permissions
 
 __all__ = [
@@ -42,15 +44,19 @@ __all__ = [
     "Change",
     "CompiledRequest",
     "ConflictError",
+    "CursorPage",
     "DeferredFieldError",
     "DoesNotExist",
     "FieldError",
     "HookContext",
+    "InvalidCursor",
+    "InvalidPageSize",
     "InvalidRecord",
     "Manager",
     "MultipleObjectsReturned",
     "ORMError",
     "Outcome",
+    "PageError",
     "PermissionDenied",
     "Permissions",
     "QuerySet",
@@ -69,4 +75,5 @@ __all__ = [
     "converter",
     "disconnect",
     "get_default_client",
+    "set_cursor_key",
 ]

@@ -36,6 +36,7 @@ __all__ = [
     "count_op",
     "each_item",
     "get_if_modified_op",
+    "listing_page_op",
     "merged_records_stream",
     "records_stream",
 ]
@@ -126,6 +127,20 @@ def _listing(client: BaseClient, request: Request) -> Stream:
         yield from BaseClient.paginate.op(client, request)
     except KintoException as exc:
         raise _collection_error(exc) from exc
+
+
+def listing_page_op(client: BaseClient, request: Request) -> Op[tuple[list[Any], str | None]]:
+    """One page of a listing: its ``data`` list and its ``Next-Page`` URL (``None`` on
+    the last page), a 404 raised as CollectionNotFound. The URL is not followed."""
+    try:
+        response = yield from BaseClient.send.op(client, request)
+    except KintoException as exc:
+        raise _collection_error(exc) from exc
+    body = response.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise MalformedResponse("a listing without a data list", request=request, response=response)
+    return data, response.headers.get("Next-Page") or None
 
 
 def _collection_error(exc: KintoException) -> KintoException:

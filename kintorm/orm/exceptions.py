@@ -7,6 +7,10 @@ The tree::
      │    ├── FieldError                a field name the model does not declare (typo)
      │    │    └── DeferredFieldError   reading a field that only() did not load
      │    ├── UnsupportedQuery          a query Kinto cannot express (OR across fields, ...)
+     │    ├── PageError                 a page request an API answers with 400 (also ValueError;
+     │    │    │                        defined in kintorm.orm.cursor, beside the cursors)
+     │    │    ├── InvalidCursor        a cursor not made for this query, or altered
+     │    │    └── InvalidPageSize      a page size that is not an int from 1 to 10,000
      │    ├── DoesNotExist              get() found nothing (also ``Model.DoesNotExist``)
      │    ├── MultipleObjectsReturned   get() found several
      │    ├── ValidationError           a value the model or the server's schema rejects

@@ -41,6 +41,7 @@ from kintorm.orm.query.filters import (
     exact_values,
     merge_filters,
 )
+from kintorm.orm.query.pages import CursorPage, check_page, page_op
 from kintorm.orm.query.spec import (
     OnInvalid,
     check_union_order,
@@ -296,6 +297,21 @@ class QuerySet(QueryBase[M]):
         return {obj.id: obj for objs in found for obj in objs if obj.id is not None}
 
     ain_bulk = twin(in_bulk)
+
+    @RUNS.method
+    def page(
+        self, client: BaseClient, size: int, cursor: str | None = None
+    ) -> Action[CursorPage[M]]:
+        """The ``size`` records that follow ``cursor`` (the first ones without), and the
+        cursor of the next page (``None`` on the last): see docs/cursors.md. A cursor
+        only works with the query that made it: InvalidCursor otherwise, InvalidPageSize
+        for a size that is not an int from 1 to 10,000, both before any request."""
+        check_page(self.model, self.spec, size)
+        self._not_sliced("page")
+        compiled, load = self._compiled(client, "GET"), self._instances
+        return page_op(self.model, client, compiled, self.spec, size, cursor, load)
+
+    apage = twin(page)
 
     # --- writing --------------------------------------------------------------------
 
