@@ -88,9 +88,9 @@ def test_no_pool_is_made_per_clone(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(requests.Session, "__init__", counting_session)
     base = Client(server_url=SERVER, auth=("alice", "pw"))
-    base._transport.session  # this thread's pool
+    pool = base._transport.session  # this thread's pool
     clones = [base.clone(auth=("user", str(n))) for n in range(50)]
-    assert all(c._transport.session is base._transport.session for c in clones)
+    assert all(c._transport.session is pool for c in clones)
     assert made == ["requests"]
 
     seen: list[Any] = []

@@ -16,8 +16,8 @@ import asyncio
 import contextlib
 import inspect
 import uuid
-from contextvars import copy_context
 from collections.abc import AsyncIterator, Iterator
+from contextvars import copy_context
 from typing import Any
 
 import pytest
