@@ -14,9 +14,11 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kintorm import BearerTokenAuth, ListingCache
-from kintorm.client.messages import Request
+from kintorm import BearerTokenAuth, Client, ListingCache
+from kintorm.client.messages import Request, Response
 
 from ._wire import SERVER, Wire
 
@@ -216,3 +218,59 @@ def test_the_pages_replayed_are_the_bytes_decoded_anew(wire: Wire) -> None:
     assert read(wire, client, cache)[0][0]["tags"] == ["a"]
     (held,) = cache._entries.values()
     assert json.loads(held.bodies[0])["data"][0]["tags"] == ["a"]
+
+
+# --- properties: a fake Kinto, and plain Python as the reference ------------------------
+
+
+class FakeKinto:
+    """A collection served in pages of ``size``, with Kinto's ETag and 304 rules."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.version, self.records = size, 1, [{"id": "r0", "last_modified": 1}]
+        self.requests = 0
+
+    def write(self) -> None:
+        self.version += 1
+        self.records.append({"id": f"r{self.version}", "last_modified": self.version})
+
+    def send(self, request: Any, url: str, headers: Any, timeout: Any, auth: Any) -> Response:
+        self.requests += 1
+        etag = f'"{self.version}"'
+        offset = int(dict(request.params).get("_token", 0))
+        if headers.get("If-None-Match") == etag and not offset:
+            return Response(304, {"ETag": etag}, b"", request)
+        found = {"ETag": etag}
+        if offset + self.size < len(self.records):
+            found["Next-Page"] = f"{SERVER}{PATH}?_token={offset + self.size}"
+        body = json.dumps({"data": self.records[offset : offset + self.size]}).encode()
+        return Response(200, found, body, request)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    size=st.integers(1, 4),
+    steps=st.lists(st.one_of(st.just("write"), st.integers(1, 5), st.just(None)), max_size=12),
+)
+def test_a_cached_read_is_what_the_server_holds(size: int, steps: list[Any]) -> None:
+    """Reads (of a number of pages, or all) and writes in any order: each read gives
+    the server's pages as they are, and a read of what was held whole, unchanged,
+    costs one request."""
+    server = FakeKinto(size)
+    client = Client(server_url=SERVER)
+    client._transport = server
+    cache = ListingCache()
+    whole = False  # the reference: is the current listing held whole?
+    for step in steps:
+        if step == "write":
+            server.write()
+            whole = False
+            continue
+        pages = float("inf") if step is None else step
+        expected = [server.records[i : i + size] for i in range(0, len(server.records), size)]
+        before = server.requests
+        got = list(client.paginate(Request("GET", PATH), cache=cache, pages=pages))
+        assert got == expected[: len(got)] and len(got) == min(len(expected), pages)
+        if whole:
+            assert server.requests - before == 1
+        whole = whole or len(got) == len(expected)

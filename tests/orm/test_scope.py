@@ -16,8 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kintorm
+from kintorm import Client
 from kintorm.client.base import BaseClient
 from kintorm.orm import connection
 from kintorm.orm.scope import scoped
@@ -251,3 +254,30 @@ def test_without_any_client_the_error_says_how_to_give_one() -> None:
     connection.disconnect()
     with kintorm.using(None), pytest.raises(RuntimeError, match=r"with kintorm\.using\(client\)"):
         Item.objects.count()
+
+
+CLIENTS = {name: Client(server_url="http://kinto.invalid/v1") for name in ("a", "b", "c")}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", None, "exit"]), max_size=20))
+def test_scopes_are_a_stack(steps: list[str | None]) -> None:
+    """Any nesting of scopes (and of using(None)) against a plain list as reference:
+    the current client is the innermost scope's, None inside using(None) or none."""
+    entered: list[Any] = []
+    reference: list[BaseClient | None] = []
+    for step in steps:
+        if step == "exit":
+            if entered:
+                entered.pop().__exit__(None, None, None)
+                reference.pop()
+        else:
+            client = None if step is None else CLIENTS[step]
+            scope = kintorm.using(client)
+            scope.__enter__()
+            entered.append(scope)
+            reference.append(client)
+        assert scoped() is (reference[-1] if reference else None)
+    while entered:
+        entered.pop().__exit__(None, None, None)
+    assert scoped() is None
