@@ -148,25 +148,32 @@ class ListingCache:
 
 @attrs.define
 class _Reading:
-    """A listing being read: its pages so far, under the first page's ETag."""
+    """A listing being read: its pages so far, under the first page's ETag, while
+    they fit in ``limit`` bytes."""
 
     etag: str | None
+    limit: int
     bodies: list[bytes] = attrs.field(factory=list)
+    size: int = 0
     next: Request | None = None
-    #: a page came under another ETag (the collection changed meanwhile): keep nothing
-    mixed: bool = False
+    #: a page came under another ETag (the collection changed meanwhile), or the
+    #: pages outgrew the cache: keep nothing
+    dropped: bool = False
 
     def add(self, response: Response, following: Request | None) -> None:
-        if response.headers.get("ETag") != self.etag:
-            self.mixed = True
-        self.bodies.append(response.content)
         self.next = following
+        self.size += len(response.content)
+        if response.headers.get("ETag") != self.etag or self.size > self.limit:
+            self.dropped = True
+            self.bodies.clear()
+        if not self.dropped:
+            self.bodies.append(response.content)
 
     def listing(self) -> _Listing | None:
-        """What to hold: None when a page came under another ETag, or none was read."""
-        if self.mixed or not self.etag or not self.bodies:
+        """What to hold: None when dropped, or when no page was read."""
+        if self.dropped or not self.etag or not self.bodies:
             return None
-        return _Listing(self.etag, tuple(self.bodies), self.next, sum(map(len, self.bodies)))
+        return _Listing(self.etag, tuple(self.bodies), self.next, self.size)
 
 
 def cached_paginate(
@@ -206,12 +213,12 @@ def cached_paginate(
             emitted += 1
         if held.next is None or emitted >= pages:
             return
-        reading = _Reading(held.etag, list(held.bodies), held.next)
+        reading = _Reading(held.etag, cache.max_bytes, list(held.bodies), held.size, held.next)
         current = held.next
         response = yield from send(session, current)
     else:
         cache._count(hit=False)
-        reading = _Reading(response.headers.get("ETag"))
+        reading = _Reading(response.headers.get("ETag"), cache.max_bytes)
     try:
         while current is not None:
             data = page_data(session, current, response)

@@ -89,6 +89,19 @@ def test_pages_under_different_etags_are_not_held(wire: Wire) -> None:
     assert wire.calls[2].headers.get("If-None-Match") is None
 
 
+def test_a_listing_larger_than_the_cache_is_not_held(wire: Wire) -> None:
+    client = wire.client()
+    page(wire, [R1], "10", next_token="t1")
+    page(wire, [R2], "10")
+    size = len(json.dumps({"data": [R1]}))
+    cache = ListingCache(size + 5)  # the first page fits, not both
+    assert read(wire, client, cache) == [[R1], [R2]]
+    assert (len(cache), cache.size) == (0, 0)
+    page(wire, [R1], "10", next_token="t1")
+    assert read(wire, client, cache, pages=1) == [[R1]]  # one page fits: held
+    assert (len(cache), cache.size) == (1, size)
+
+
 def test_a_listing_read_in_part_goes_on_from_its_next_page(wire: Wire) -> None:
     client, cache = wire.client(), ListingCache()
     page(wire, [R1], "10", next_token="t1")
