@@ -281,3 +281,23 @@ def test_scopes_are_a_stack(steps: list[str | None]) -> None:
     while entered:
         entered.pop().__exit__(None, None, None)
     assert scoped() is None
+
+
+def test_a_record_an_upload_created_in_a_scope_remembers_no_client(orm: ORM, http: Counter) -> None:
+    from kintorm import Attachment, Record
+
+    class Photo(Record, collection="items"):
+        title: str = ""
+        photo: Attachment | None = None
+
+    if "attachments" not in orm.raw.server_info()["capabilities"]:
+        reason = "the server has no 'attachments' capability (kinto-attachment not installed)"
+        print(reason)
+        pytest.skip(reason)
+    made = Photo(title="new")
+    with kintorm.using(who(orm.client, "a")):
+        orm(made).attach(b"bytes", filename="f.txt")  # creates the record
+    assert set(senders(http)) == {"a"}
+    made.title = "renamed"
+    orm(made).save()
+    assert senders(http) == ["default"]
