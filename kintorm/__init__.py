@@ -15,6 +15,7 @@ from kintorm.client import (
     KintoBatchException,
     KintoClient,
     KintoException,
+    ListingCache,
     MalformedResponse,
     MergePatch,
     Page,
@@ -60,6 +61,7 @@ from kintorm.orm import (
     connect,
     disconnect,
     set_cursor_key,
+    using,
 )
 
 __all__ = [
@@ -92,6 +94,7 @@ __all__ = [
     "KintoBatchException",
     "KintoClient",
     "KintoException",
+    "ListingCache",
     "MalformedResponse",
     "Manager",
     "MergePatch",
@@ -120,4 +123,5 @@ __all__ = [
     "create_session",
     "disconnect",
     "set_cursor_key",
+    "using",
 ]

@@ -31,6 +31,7 @@ from kintorm.orm.manager import Manager
 from kintorm.orm.model import Record
 from kintorm.orm.query import Change, CompiledRequest, QuerySet, compile_queries, compile_query
 from kintorm.orm.query.pages import CursorPage
+from kintorm.orm.scope import Scope, using
 from kintorm.orm.state import DEFERRED, Permissions
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "Permissions",
     "QuerySet",
     "Record",
+    "Scope",
     "UnsupportedQuery",
     "ValidationError",
     "after_create",
@@ -76,4 +78,5 @@ __all__ = [
     "disconnect",
     "get_default_client",
     "set_cursor_key",
+    "using",
 ]

@@ -165,8 +165,8 @@ class Record(_ModelBase, AttachmentMethods):
 
     - Queries: ``Todo.objects.filter(done=False).order_by("-last_modified")``,
       ``Todo.objects.get(id=...)``, ``Todo.objects.create(title=...)``; the
-      manager's ``using(client)`` picks a client, else the model's (``bind()``),
-      else ``kintorm.connect()``'s.
+      manager's ``using(client)`` picks a client, else a ``kintorm.using(client)``
+      scope, else the model's (``bind()``), else ``kintorm.connect()``'s.
     - Saving: ``save()`` creates (``If-None-Match: *``) or sends only what changed
       (``If-Match``), ``delete()``, ``refresh()``; on an AsyncClient the same with
       ``a`` in front: ``asave()``, ``adelete()``, ``arefresh()``.

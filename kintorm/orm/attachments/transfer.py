@@ -165,7 +165,7 @@ def _created_op(
         sent = {**(data or {}), ATTACHMENT_KEY: stored}
         record = {**sent, "id": obj.id, "last_modified": _version(response)}
         body = {"data": record, "permissions": permissions or {}}
-    codec_for(type(obj)).apply(obj, body, client)
+    codec_for(type(obj)).apply(obj, body, state(obj).client)  # kept: kintorm.orm.scope
     state(obj).deleted = None
 
 

@@ -74,8 +74,12 @@ class QuerySet(QueryBase[M]):
         return QuerySet(self.model, attrs.evolve(self.spec, **changes), self._client)
 
     def all(self) -> QuerySet[M]:
-        """A copy of this query set (nothing cached)."""
-        return self._clone()
+        """A copy of this query set to evaluate again: its records are read anew, at the
+        cost of a 304 while the collection is unchanged (the listings this query set
+        read are revalidated with ``If-None-Match``; see docs/webapps.md)."""
+        qs = self._clone()
+        qs._memo = self._own_memo()
+        return qs
 
     def using(self, client: BaseClient) -> QuerySet[M]:
         """The same query on another client (server, user or bucket)."""
@@ -188,7 +192,7 @@ class QuerySet(QueryBase[M]):
         client = qs._resolve_client()
         partial = qs.spec.fields is not None
         stream = changes_stream(
-            qs.model, client, qs._raw_stream(client), partial=partial, invalid=qs._invalid
+            qs.model, self._client, qs._raw_stream(client), partial=partial, invalid=qs._invalid
         )
         return client, stream
 
@@ -248,7 +252,8 @@ class QuerySet(QueryBase[M]):
     def _get_op(self, client: BaseClient) -> Op[M]:
         record_id = direct_id(self.spec)
         if record_id is not None:
-            return (yield from reads.get_by_id_op(self.model, client, record_id, self._invalid))
+            by_id = reads.get_by_id_op(self.model, client, record_id, self._invalid, self._client)
+            return (yield from by_id)
         found = yield from self._slice(0, 2)._fetch_op(client)
         if not found:
             raise self.model.DoesNotExist(f"no {self.model.__name__} matches {self!r}")
@@ -317,7 +322,7 @@ class QuerySet(QueryBase[M]):
 
     def _create_op(self, client: BaseClient, fields: Mapping[str, Any], via: str) -> Op[M]:
         obj = self.model(**fields)
-        state(obj).client = client
+        state(obj).client = self._client
         yield from hooked_op(obj, client, "create", via, save_op(obj, client, "auto", False))
         return obj
 
@@ -405,6 +410,9 @@ class QuerySet(QueryBase[M]):
         failed ones unless ``raise_on_error=False``. ``concurrency`` is how many batch
         chunks are in flight at once on an AsyncClient; a Client sends them in turn
         (the value is still checked: at least 1)."""
-        return writes.bulk_create_op(self.model, client, list(objs), raise_on_error, concurrency)
+        objs = list(objs)
+        for obj in objs:
+            state(obj).client = self._client  # remembered: see kintorm.orm.scope
+        return writes.bulk_create_op(self.model, client, objs, raise_on_error, concurrency)
 
     abulk_create = twin(bulk_create)

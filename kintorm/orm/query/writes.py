@@ -29,7 +29,7 @@ from kintorm.orm.exceptions import ConflictError, DoesNotExist, FieldError
 from kintorm.orm.hooks import hooked_op, run_after_op, run_before_op
 from kintorm.orm.persist import location, save_op, translate
 from kintorm.orm.query.spec import CompiledRequest
-from kintorm.orm.state import attachment_field, data_fields
+from kintorm.orm.state import attachment_field, data_fields, state
 
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
@@ -171,7 +171,7 @@ def bulk_create_op(
     outcomes = []
     for obj, doc, result in zip(objs, documents, results, strict=True):
         if result.error is None and isinstance(result.body, dict):
-            codec.apply(obj, result.body, client)
+            codec.apply(obj, result.body, state(obj).client)
             outcomes.append(Outcome(obj.id, True, obj))
         else:
             error = result.error
