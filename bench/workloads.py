@@ -1,4 +1,4 @@
-"""The table of workloads (issues 5 and 11): what each measures, against which
+"""The table of workloads (issues 5, 11 and 13): what each measures, against which
 baseline, and its target. The sides live in ``bench.reads`` and ``bench.writes``.
 
 The baseline is kinto-http where kintorm competes with it; where the server itself
@@ -204,5 +204,18 @@ WORKLOADS = (
         uses=("read20k",),
         reps=1,
         warmup=0,
+    ),
+    Workload(
+        "B11",
+        "re-read 3,000 records of an unchanged collection (listing_cache: a 304) vs a first read",
+        "wall ≤ 0.7x, client CPU ≤ 1.0x",
+        "wall",
+        0.7,
+        reads.read_models("read3k", 3_000),
+        reads.reread_models("read3k", 3_000),
+        also=(("cpu", 1.0),),
+        mapper=True,
+        uses=("read3k",),
+        baseline="first read (list(qs))",
     ),
 )

@@ -24,6 +24,11 @@ def test_ids_after_save_and_create_are_str() -> None:
     assert (out, code) == ("", 0)
 
 
+def test_hooks_and_serialisation_keep_their_types() -> None:
+    out, code = mypy(HERE / "hooks.py")
+    assert (out, code) == ("", 0)
+
+
 def test_misuses_are_reported() -> None:
     out, _ = mypy(HERE / "errors.py")
     lines = (HERE / "errors.py").read_text().splitlines()
@@ -36,3 +41,8 @@ def test_misuses_are_reported() -> None:
     assert set(reported) == set(expected), out
     for n, message in expected.items():
         assert message in reported[n], (n, reported[n])
+
+
+def test_attachment_fields_and_calls_are_typed() -> None:
+    out, code = mypy(HERE / "attachments.py")
+    assert (out, code) == ("", 0)

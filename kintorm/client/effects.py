@@ -11,21 +11,26 @@ the trampolines (``trampoline.py``) and the drivers that perform effects
 * :class:`Emit` -> a streaming operation hands a value (a page) to its caller;
 * :class:`Fanout` -> the list of the results of independent operations (run in
   turn by the sync trampoline, concurrently by the async one);
+* :class:`Await` -> what an awaitable of the caller's (an async hook) gives: awaited
+  by the async trampoline, refused by the sync one;
 * :class:`Start` -> a :class:`Started` handle, at once: the request is sent without
   waiting for its answer (the sync driver from a worker thread with a connection of
   its own, the async one as a task); :class:`Finish` of that handle -> the answer
   a ``Request`` would have had. A page stream whose caller reads every page asks
   for the next one so, while the page before is decoded and loaded;
-* a :class:`FileEffect` (:class:`ReadFile`, :class:`WriteFile`, :class:`IsDir`,
-  :class:`SameFile`) -> what its ``run()`` returns: file I/O, which the async
-  driver performs in a thread so that the event loop never waits on a disk.
+* a :class:`FileEffect` (:class:`ReadFile`, :class:`ReadStream`, :class:`WriteFile`,
+  :class:`WriteVerified`, :class:`IsDir`, :class:`SameFile`) -> what its ``run()``
+  returns: file I/O (and the hashing of what is written), which the async driver
+  performs in a thread so that the event loop never waits on a disk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-from collections.abc import Generator, Sequence
+import secrets
+from collections.abc import Awaitable, Generator, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -36,6 +41,7 @@ __all__ = [
     "CONCURRENCY",
     "FILE_EFFECTS",
     "Action",
+    "Await",
     "Effect",
     "Emit",
     "Fanout",
@@ -44,12 +50,14 @@ __all__ = [
     "IsDir",
     "Op",
     "ReadFile",
+    "ReadStream",
     "SameFile",
     "Sleep",
     "Start",
     "Started",
     "Stream",
     "WriteFile",
+    "WriteVerified",
 ]
 
 T = TypeVar("T")
@@ -122,6 +130,15 @@ class Finish:
     started: Started
 
 
+@attrs.frozen
+class Await:
+    """Await ``awaitable`` (the caller's code, such as an async model hook) and send
+    back its result. Only the async trampoline can: the sync one closes it and throws
+    a TypeError into the operation."""
+
+    awaitable: Awaitable[Any]
+
+
 class FileEffect:
     """File I/O an operation needs: the driver calls ``run()`` (the async driver in a
     thread, through ``asyncio.to_thread``) and answers with its result."""
@@ -141,6 +158,24 @@ class ReadFile(FileEffect):
         """Read the whole file."""
         with open(self.path, "rb") as f:
             return f.read()
+
+
+@attrs.frozen
+class ReadStream(FileEffect):
+    """The bytes ``stream.read()`` gives (a file object opened in binary mode);
+    TypeError for one that gives text."""
+
+    stream: Any
+
+    def run(self) -> bytes:
+        """Read what is left of the stream."""
+        content = self.stream.read()
+        if not isinstance(content, bytes | bytearray | memoryview):
+            raise TypeError(
+                f"reading {self.stream!r} gave {type(content).__name__}, not bytes: "
+                "open the file in binary mode ('rb')"
+            )
+        return bytes(content)
 
 
 @attrs.frozen
@@ -187,10 +222,62 @@ class SameFile(FileEffect):
         return bool(digest.hexdigest() == self.sha256)
 
 
-#: every kind of file effect, for the drivers' tables
-FILE_EFFECTS: tuple[type[FileEffect], ...] = (ReadFile, WriteFile, IsDir, SameFile)
+@attrs.frozen
+class WriteVerified(FileEffect):
+    """Check that ``content`` is ``size`` bytes whose sha256 is ``sha256``; only then
+    write it to ``target``: a path (through a temporary file in its folder renamed over
+    it, so that no partial file is ever there), a binary file object, or None (nothing
+    written). Answered with the content's sha256 (hex)."""
 
-Effect = Request | Sleep | Emit | Fanout | Start | Finish | FileEffect
+    content: bytes = attrs.field(repr=lambda c: f"<{len(c)} bytes>")
+    sha256: str
+    size: int
+    target: Any = None
+
+    def run(self) -> str:
+        """Hash, compare, then write."""
+        digest = hashlib.sha256(self.content).hexdigest()
+        if digest != self.sha256 or len(self.content) != self.size:
+            return digest
+        if isinstance(self.target, str):
+            _replace(self.target, self.content)
+        elif self.target is not None:
+            self.target.write(self.content)
+        return digest
+
+
+def _replace(path: str, content: bytes) -> None:
+    """Write ``content`` to a temporary file beside ``path``, then rename it over ``path``:
+    ``path`` holds the old bytes or the new ones, never a part (the temporary file is
+    removed when anything fails)."""
+    folder, name = os.path.split(path)
+    os.makedirs(folder or ".", exist_ok=True)
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.part")
+    # the mode a new file gets (0o666 less the umask), not mkstemp's 0o600
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+#: every kind of file effect, for the drivers' tables
+FILE_EFFECTS: tuple[type[FileEffect], ...] = (
+    ReadFile,
+    ReadStream,
+    WriteFile,
+    WriteVerified,
+    IsDir,
+    SameFile,
+)
+
+Effect = Request | Sleep | Emit | Fanout | Await | Start | Finish | FileEffect
 #: An operation: yields effects, returns T.
 Op = Generator[Effect, Any, T]
 #: An operation that may fan out (the mapper's name for it); the same type as :data:`Op`.

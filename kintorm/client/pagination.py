@@ -69,67 +69,102 @@ def paginate(
     A loop, not recursion: any number of pages works and one page is held at a time.
 
     ``ahead``, for a caller that reads every page (``collect``): a page's answer in,
-    the next page's request is sent at once (a ``Start``), so that the server works
-    on it while this page's body is decoded and the caller consumes it. Not while the
-    server asks to back off, and only for a listing (GET). A page stream whose
-    consumer may stop early asks for each page when it is wanted.
+    the next page's request is sent at once (see :class:`SendingAhead`), so that the
+    server works on it while this page's body is decoded and the caller consumes it.
+    A page stream whose consumer may stop early asks for each page when it is wanted.
 
     ``decode``: how each page's body is decoded (its ``data`` list is emitted as the
     decoder gives it: the mapper's may give records loaded already).
     """
-    ahead = ahead and request.method == "GET"
+    sending = SendingAhead(session, request, ahead)
     current: Request | None = request
-    started: Started | None = None  # the next page's request, once sent ahead
     done = 0
-
-    def next_request(response: Response) -> Request | None:
-        next_page = response.headers.get("Next-Page")
-        if not next_page:
-            return None
-        path, params = session.relative(next_page)
-        return attrs.evolve(request, path=path, params=params)
-
-    def send_ahead(response: Response) -> Op[None]:
-        nonlocal started
-        if response.status_code != 200 or started is not None or done + 1 >= pages:
-            return
-        if session.backoff_until > time.monotonic():
-            return  # the next request waits as the server asked
-        try:
-            following = next_request(response)
-        except KintoException:
-            return  # a link refused: raised below, once this page is emitted
-        if following is not None:
-            started = yield Start(following)
-
     try:
         while current is not None and done < pages:
-            sent, started = started, None
-            if sent is not None and sent.request != current:
-                sent.cancel()  # the page was re-sent and its answer links elsewhere
-                sent = None
-            response = yield from send(
-                session,
-                current,
-                started=sent,
-                answered=send_ahead if ahead else None,
-                decode=decode,
-            )
+            sending.wanted = done + 1 < pages
+            response = yield from sending.send(current, decode)
             if response.status_code == NOT_MODIFIED or session.dry_mode:
                 return  # If-None-Match matched, or nothing was sent: no page (as kinto-http)
-            body = response.json(decode) if response.content else {"data": []}
-            data = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(data, list):
-                malformed = MalformedResponse(
-                    f"a listing without a data list: {preview(response.text)!r}",
-                    request=current,
-                    response=response,
-                )
-                malformed.path_prefix = session.root_path
-                raise malformed
-            yield Emit(data)
+            yield Emit(page_data(session, current, response, decode))
             done += 1
-            current = next_request(response)
+            current = next_request(session, request, response)
     finally:
-        if started is not None:  # the stream ended before the page sent ahead was read
-            started.cancel()
+        sending.close()
+
+
+@attrs.define
+class SendingAhead:
+    """The next page of a listing, asked for as soon as a page's answer is in (before
+    its body is decoded), when the caller reads every page: a ``Start`` whose handle
+    the page's own ``send`` finishes. Not while the server asks to back off, not past
+    the pages wanted (``wanted``, which the page stream keeps), and only for a GET
+    listing (``enabled``). ``request`` is the listing's first: each next page is it
+    with the parameters of the link."""
+
+    session: Session
+    request: Request
+    enabled: bool
+    wanted: bool = True
+    started: Started | None = None
+
+    def __attrs_post_init__(self) -> None:
+        self.enabled = self.enabled and self.request.method == "GET"
+
+    def send(self, current: Request, decode: Decoder) -> Op[Response]:
+        """``send`` of the page ``current``: its answer waited for when it was started
+        (else it is sent now), the next page started when its answer is in."""
+        sent, self.started = self.started, None
+        if sent is not None and sent.request != current:
+            sent.cancel()  # the page was re-sent and its answer links elsewhere
+            sent = None
+        return (
+            yield from send(
+                self.session, current, started=sent, answered=self._answered, decode=decode
+            )
+        )
+
+    def _answered(self, response: Response) -> Op[None]:
+        if not (self.enabled and self.wanted) or self.started is not None:
+            return
+        if response.status_code != 200 or self.session.backoff_until > time.monotonic():
+            return  # no page, or the next request waits as the server asked
+        try:
+            following = next_request(self.session, self.request, response)
+        except KintoException:
+            return  # a link refused: raised once this page is emitted
+        if following is not None:
+            self.started = yield Start(following)
+
+    def close(self) -> None:
+        """Give up the page started, if the stream ends before it is read."""
+        if self.started is not None:
+            self.started.cancel()
+            self.started = None
+
+
+def page_data(
+    session: Session, request: Request, response: Response, decode: Decoder = decode_json
+) -> list[Any]:
+    """The ``data`` list of a listing's page (``decode`` decoding the body, if no one
+    did yet); MalformedResponse when it has none."""
+    body = response.json(decode) if response.content else {"data": []}
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        malformed = MalformedResponse(
+            f"a listing without a data list: {preview(response.text)!r}",
+            request=request,
+            response=response,
+        )
+        malformed.path_prefix = session.root_path
+        raise malformed
+    return data
+
+
+def next_request(session: Session, request: Request, response: Response) -> Request | None:
+    """The request of the page after ``response`` (``request`` with the parameters of
+    its ``Next-Page`` link), None on the last page. A link to another origin is refused."""
+    next_page = response.headers.get("Next-Page")
+    if not next_page:
+        return None
+    path, params = session.relative(next_page)
+    return attrs.evolve(request, path=path, params=params)

@@ -10,6 +10,8 @@ operation itself rather than the world:
 * :class:`~kintorm.client.effects.Fanout`: independent operations, run in turn
   (sync) or concurrently behind an adaptive gate (async); their first failure
   is thrown into the operation that fanned out;
+* :class:`~kintorm.client.effects.Await`: the caller's awaitable, awaited by the
+  async loop; the sync loop closes it and throws a TypeError into the operation;
 * :data:`HALT`, answered by a driver instead of an outcome: the operation ends
   there, with ``None`` (a batch client's recorder answers each request so).
 """
@@ -22,7 +24,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from kintorm.client.effects import Effect, Emit, Fanout, Op, Sleep, Stream
+from kintorm.client.effects import Await, Effect, Emit, Fanout, Op, Sleep, Stream
 
 __all__ = [
     "HALT",
@@ -51,6 +53,7 @@ class _Halt:
 HALT: Any = _Halt()
 
 _EMITTED_BY_OPERATION = "a page stream was run as a single operation"
+_AWAITED_ON_SYNC = "an operation awaiting the caller's code was run on a synchronous client"
 
 
 # --- sync ----------------------------------------------------------------------------
@@ -74,6 +77,11 @@ def _steps(perform: Perform, gen: Generator[Any, Any, Any]) -> Generator[Any, No
                     outcome = [run_sync(perform, op) for op in effect.ops]
                 except Exception as exc:
                     error = exc
+            elif isinstance(effect, Await):
+                close = getattr(effect.awaitable, "close", None)
+                if close is not None:
+                    close()  # never awaited: no warning about it
+                error = TypeError(_AWAITED_ON_SYNC)
             else:
                 outcome = perform(effect)
                 if outcome is HALT:
@@ -130,6 +138,11 @@ async def _asteps(
             elif isinstance(effect, Fanout):
                 try:
                     outcome = await _fan_out(root, effect)
+                except Exception as exc:
+                    error = exc
+            elif isinstance(effect, Await):
+                try:
+                    outcome = await effect.awaitable
                 except Exception as exc:
                     error = exc
             else:

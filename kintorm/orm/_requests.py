@@ -25,6 +25,7 @@ from kintorm.client.exceptions import (
     KintoException,
     MalformedResponse,
 )
+from kintorm.client.listing_cache import ListingCache
 from kintorm.client.messages import Request
 from kintorm.client.pagination import collect, relay
 from kintorm.orm.bulk import NotSent
@@ -39,6 +40,7 @@ __all__ = [
     "count_op",
     "each_item",
     "get_if_modified_op",
+    "listing_page_op",
     "merged_records_stream",
     "records_stream",
 ]
@@ -86,18 +88,20 @@ def records_stream(
     request: Request,
     start: int = 0,
     stop: int | None = None,
+    cache: ListingCache | None = None,
     *,
     whole: bool = False,
     decode: Decoder | None = None,
 ) -> Stream:
     """Emit the pages of a listing (tombstones included), following ``Next-Page``,
-    without its first ``start`` items, and stop once ``stop`` items were listed.
-    ``whole``: the caller reads every page (each is then asked for while the one
-    before is read: ``paginate``'s ``ahead``, unless a ``stop`` may end it early).
-    ``decode``: how the pages of a listing read whole and unsliced are decoded (the
-    codec's typed pages); others are plain JSON."""
+    without its first ``start`` items, and stop once ``stop`` items were listed;
+    revalidated in ``cache`` when given (see ``BaseClient.paginate``). ``whole``: the
+    caller reads every page (each is then asked for while the one before is read:
+    ``paginate``'s ``ahead``, unless a ``stop`` may end it early). ``decode``: how the
+    pages of a listing read whole and unsliced are decoded (the codec's typed pages);
+    others are plain JSON."""
     if start == 0 and stop is None:  # every page as it comes
-        return _listing(client, request, whole, decode or decode_json)
+        return _listing(client, request, cache, whole, decode or decode_json)
     seen = 0
 
     def window(page: list[Any]) -> tuple[Iterable[Any], bool]:
@@ -108,7 +112,8 @@ def records_stream(
         seen += len(page)
         return [page[skip:]], stop is not None and seen >= stop
 
-    return relay(_listing(client, request, whole and stop is None, decode_json), window)
+    ahead = whole and stop is None
+    return relay(_listing(client, request, cache, ahead, decode_json), window)
 
 
 def merged_records_stream(
@@ -117,6 +122,7 @@ def merged_records_stream(
     descending: bool,
     start: int = 0,
     stop: int | None = None,
+    cache: ListingCache | None = None,
 ) -> Stream:
     """Emit, as one page, the records of the listings ``requests`` (disjoint, each
     sorted by ``last_modified`` only) merged into that order, ``[start:stop]``.
@@ -126,7 +132,7 @@ def merged_records_stream(
     collection, tombstones included, so the merge is Kinto's own order."""
     listings: list[list[Any]] = []
     for request in requests:
-        listing = records_stream(client, request, 0, stop, whole=True)
+        listing = records_stream(client, request, 0, stop, cache, whole=True)
         listings.append((yield from collect(listing)))
     merged = list(heapq.merge(*listings, key=_last_modified, reverse=descending))
     yield Emit(merged[start:stop])
@@ -136,12 +142,32 @@ def _last_modified(record: Any) -> int:
     return int(record["last_modified"])
 
 
-def _listing(client: BaseClient, request: Request, ahead: bool, decode: Decoder) -> Stream:
+def _listing(
+    client: BaseClient,
+    request: Request,
+    cache: ListingCache | None,
+    ahead: bool,
+    decode: Decoder,
+) -> Stream:
     """paginate(), with a 404 (no such collection) raised as CollectionNotFound."""
     try:
-        yield from BaseClient.paginate.op(client, request, ahead=ahead, decode=decode)
+        yield from BaseClient.paginate.op(client, request, cache=cache, ahead=ahead, decode=decode)
     except KintoException as exc:
         raise _collection_error(exc) from exc
+
+
+def listing_page_op(client: BaseClient, request: Request) -> Op[tuple[list[Any], str | None]]:
+    """One page of a listing: its ``data`` list and its ``Next-Page`` URL (``None`` on
+    the last page), a 404 raised as CollectionNotFound. The URL is not followed."""
+    try:
+        response = yield from BaseClient.send.op(client, request)
+    except KintoException as exc:
+        raise _collection_error(exc) from exc
+    body = response.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise MalformedResponse("a listing without a data list", request=request, response=response)
+    return data, response.headers.get("Next-Page") or None
 
 
 def _collection_error(exc: KintoException) -> KintoException:
@@ -182,7 +208,7 @@ def batch_op(
     :class:`~kintorm.orm.bulk.NotSent` (``maybe_applied`` false), so that exactly the unknown items
     (``maybe_applied``) and the unsent ones are left to re-run.
     """
-    info = yield from BaseClient.server_info.op(client)
+    info = yield from BaseClient.server_facts.op(client)
     size = (info.get("settings") or {}).get("batch_max_requests") or len(requests) or 1
     fatal = _Fatal()
     chunks = [

@@ -26,6 +26,7 @@ from kintorm.client.exceptions import KintoException
 from kintorm.client.protocol import Op, Sleep
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import ConflictError
+from kintorm.orm.hooks import hooked_op
 from kintorm.orm.persist import save_op
 from kintorm.orm.query.reads import record_op
 from kintorm.orm.state import data_fields, state
@@ -63,13 +64,15 @@ def _pause(attempt: int, spent: float = 0.01) -> Sleep:
     return Sleep(random.uniform(0.0, min(span, MAX_PAUSE)))
 
 
-def _load_op(model: type[M], client: BaseClient, record_id: str) -> Op[tuple[M, JSONDict]]:
-    """The record (with its permissions) and the server's body."""
+def _load_op(
+    model: type[M], client: BaseClient, record_id: str, remember: BaseClient | None
+) -> Op[tuple[M, JSONDict]]:
+    """The record (with its permissions, remembering ``remember``) and the server's body."""
     body = yield from record_op(model, client, record_id)
     data = body.get("data")
     if not isinstance(data, dict):
         raise KintoException(f"expected a record, got {body!r}")
-    return codec_for(model).load(data, body.get("permissions"), client=client), body
+    return codec_for(model).load(data, body.get("permissions"), client=remember), body
 
 
 def _value(doc: JSONDict, key: str) -> Any:
@@ -86,7 +89,7 @@ def _rebase_op(obj: RecordLike, client: BaseClient, conflict: ConflictError) -> 
     base, mine = st.snapshot, codec_for(type(obj)).dump(obj)
     local = changed_keys(base, mine)
     try:
-        server, body = yield from _load_op(model, client, obj.id)
+        server, body = yield from _load_op(model, client, obj.id, st.client)
     except model.DoesNotExist:
         raise conflict from None  # deleted meanwhile: nothing to merge into
     theirs = state(server).snapshot
@@ -116,7 +119,7 @@ def _rebase_op(obj: RecordLike, client: BaseClient, conflict: ConflictError) -> 
         for key in local
     }
     pins = st.pins
-    codec_for(type(obj)).apply(obj, body, client)
+    codec_for(type(obj)).apply(obj, body, st.client)
     if pins:  # the kept objects that cannot be weakly referenced keep their keys
         st.pins = {**pins, **(st.pins or {})}
     for key, value in kept.items():
@@ -130,13 +133,13 @@ def _rebase_op(obj: RecordLike, client: BaseClient, conflict: ConflictError) -> 
 
 def save_merging_op(
     obj: RecordLike, client: BaseClient, mode: PatchMode, attempts: int = MERGE_ATTEMPTS
-) -> Op[None]:
-    """``save(on_conflict="merge")``; see the module docstring."""
+) -> Op[bool]:
+    """``save(on_conflict="merge")``; see the module docstring. False when there was
+    nothing to send."""
     for attempt in range(attempts):
         began = time.monotonic()
         try:
-            yield from save_op(obj, client, mode, False)
-            return
+            return (yield from save_op(obj, client, mode, False))
         except ConflictError as conflict:
             if state(obj).snapshot is None:
                 raise  # a create that found a record
@@ -151,6 +154,7 @@ def save_merging_op(
                 ) from conflict
             yield _pause(attempt, time.monotonic() - began)
             yield from _rebase_op(obj, client, conflict)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def update_with_retry_op(
@@ -159,16 +163,20 @@ def update_with_retry_op(
     record_id: str,
     fn: Callable[[M], Any],
     attempts: int = DEFAULT_ATTEMPTS,
+    remember: BaseClient | None = None,
 ) -> Op[M]:
-    """Load, ``fn(record)``, save; on 412 load again and call ``fn`` again."""
+    """Load, ``fn(record)``, save (with the record's hooks: the before hooks at each
+    attempt, after ``fn``); on 412 load again and call ``fn`` again. The record
+    remembers ``remember`` (the manager's own client, see kintorm.orm.scope)."""
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     for attempt in range(attempts):
         began = time.monotonic()
-        obj, _ = yield from _load_op(model, client, record_id)
+        obj, _ = yield from _load_op(model, client, record_id, remember)
         fn(obj)
+        save = save_op(obj, client, "auto", False)
         try:
-            yield from save_op(obj, client, "auto", False)
+            yield from hooked_op(obj, client, "update", "update_with_retry", save)
         except ConflictError:
             if attempt == attempts - 1:
                 raise

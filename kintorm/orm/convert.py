@@ -24,12 +24,22 @@ from collections.abc import Callable
 from typing import Any
 
 import cattrs
+from cattrs.errors import AttributeValidationNote
+from cattrs.v import format_exception
 
 from kintorm.client.protocol import MAX_JSON_DEPTH, check_encoded, check_json
+from kintorm.orm.attachments.value import Attachment
 from kintorm.orm.codec.nested import install as install_nested
 from kintorm.orm.exceptions import ValidationError
 
-__all__ = ["Converter", "converter", "make_converter", "structure_value", "unstructure_value"]
+__all__ = [
+    "Converter",
+    "converter",
+    "field_errors",
+    "make_converter",
+    "structure_value",
+    "unstructure_value",
+]
 
 
 def _strict(kind: type, *accepted: type) -> Callable[[Any, Any], Any]:
@@ -61,6 +71,8 @@ def _structure_date(value: Any, _: Any) -> datetime.date:
 
 #: set while unstructure_value() checks a value that is about to be sent
 _SENDING: contextvars.ContextVar[bool] = contextvars.ContextVar("kintorm_sending", default=False)
+#: set while structure_value() reads values that do not come from the server
+_INPUT: contextvars.ContextVar[bool] = contextvars.ContextVar("kintorm_input", default=False)
 
 
 class _StoredDatetime(datetime.datetime):
@@ -122,7 +134,7 @@ def _structure_datetime(value: Any, _: Any) -> datetime.datetime:
         return value
     if isinstance(value, str):
         parsed = datetime.datetime.fromisoformat(value)
-        if parsed.utcoffset() is not None and _canonical(parsed) == value:
+        if _INPUT.get() or (parsed.utcoffset() is not None and _canonical(parsed) == value):
             return parsed
         kept = _StoredDatetime.fromisoformat(value)
         kept.stored = value
@@ -182,6 +194,9 @@ def make_converter() -> Converter:
     conv.register_unstructure_hook(datetime.datetime, _unstructure_datetime)
     conv.register_unstructure_hook(datetime.date, lambda v: v.isoformat())
     install_nested(conv)  # attrs objects keep the keys their class does not declare
+    # an attachment travels as the object kinto-attachment stores (its extra keys inline)
+    conv.register_structure_hook(Attachment, lambda value, _: Attachment.from_wire(value))
+    conv.register_unstructure_hook(Attachment, Attachment.to_wire)
     conv._made = conv._hooks_state()
     return conv
 
@@ -189,21 +204,60 @@ def make_converter() -> Converter:
 converter = make_converter()
 
 
-def _messages(exc: BaseException, path: str) -> list[str]:
-    if isinstance(exc, cattrs.BaseValidationError):
-        return list(cattrs.transform_error(exc, path=path))
-    return [f"{exc} @ {path}"]
+def _describe(exc: BaseException, type_: Any) -> str:
+    """One error's message: the exception's own (kintorm's hooks say what they
+    expected and got), else cattrs' description."""
+    text = str(exc) if isinstance(exc, TypeError | ValueError) else ""
+    return text or format_exception(exc, type_)
 
 
-def structure_value(value: Any, type_: Any, field: str) -> Any:
-    """``value`` (wire JSON) as ``type_``; ValidationError naming ``field`` otherwise."""
+def field_errors(exc: BaseException, path: str, type_: Any = None) -> list[tuple[str, str]]:
+    """``(path, message)`` for each error in ``exc`` (cattrs' validation errors are
+    groups, with a path note for each item and attribute): ``path`` extended by
+    ``.name``, ``[index]`` and ``['key']`` as cattrs.transform_error extends it; one
+    pair per undeclared key (``author.twitter``) where they are forbidden."""
+    if isinstance(exc, cattrs.IterableValidationError | cattrs.ClassValidationError):
+        found: list[tuple[str, str]] = []
+        with_notes, without = exc.group_exceptions()
+        for inner, note in with_notes:
+            if isinstance(note, AttributeValidationNote):
+                found += field_errors(inner, f"{path}.{note.name}", note.type)
+            else:
+                found += field_errors(inner, f"{path}[{note.index!r}]", note.type)
+        for inner in without:
+            found += field_errors(inner, path)
+        return found
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        owner = getattr(exc.cl, "__name__", str(exc.cl))
+        return [(f"{path}.{key}", f"not a field of {owner}") for key in sorted(exc.extra_fields)]
+    if isinstance(exc, KeyError):
+        return [(path, "required field missing")]
+    return [(path, _describe(exc, type_))]
+
+
+def _raise(exc: BaseException, field: str) -> typing.NoReturn:
+    pairs = field_errors(exc, field)
+    errors = [f"{message} @ {where}" for where, message in pairs]
+    raise ValidationError(
+        f"invalid value for {field!r}: {'; '.join(errors)}",
+        field=field,
+        errors=errors,
+        field_errors=pairs,
+    ) from exc
+
+
+def structure_value(value: Any, type_: Any, field: str, *, given: bool = False) -> Any:
+    """``value`` (wire JSON) as ``type_``; ValidationError naming ``field`` otherwise.
+    ``given``: the value comes from elsewhere than the server (``from_dict``), so a
+    datetime string is parsed as such rather than kept in its stored form."""
+    token = _INPUT.set(True) if given else None
     try:
         return converter.structure(value, type_)
     except Exception as exc:
-        errors = _messages(exc, field)
-        raise ValidationError(
-            f"invalid value for {field!r}: {'; '.join(errors)}", field=field, errors=errors
-        ) from exc
+        _raise(exc, field)
+    finally:
+        if token is not None:
+            _INPUT.reset(token)
 
 
 #: How deep a field's value may nest: with the document and a batch around it, the
@@ -225,10 +279,7 @@ def unstructure_value(value: Any, type_: Any, field: str) -> Any:
     except RecursionError:
         _raise_too_deep(value, field)
     except Exception as exc:
-        errors = _messages(exc, field)
-        raise ValidationError(
-            f"invalid value for {field!r}: {'; '.join(errors)}", field=field, errors=errors
-        ) from exc
+        _raise(exc, field)
     finally:
         _SENDING.reset(token)
     return wire

@@ -7,12 +7,21 @@ The tree::
      │    ├── FieldError                a field name the model does not declare (typo)
      │    │    └── DeferredFieldError   reading a field that only() did not load
      │    ├── UnsupportedQuery          a query Kinto cannot express (OR across fields, ...)
+     │    ├── PageError                 a page request an API answers with 400 (also ValueError;
+     │    │    │                        defined in kintorm.orm.cursor, beside the cursors)
+     │    │    ├── InvalidCursor        a cursor not made for this query, or altered
+     │    │    └── InvalidPageSize      a page size that is not an int from 1 to 10,000
      │    ├── DoesNotExist              get() found nothing (also ``Model.DoesNotExist``)
      │    ├── MultipleObjectsReturned   get() found several
      │    ├── ValidationError           a value the model or the server's schema rejects
      │    │    └── InvalidRecord        a stored record the model cannot load (``.data``)
-     │    └── BulkError                 some items of a bulk operation failed; ``.result``
-     │                                  (defined in kintorm.orm.bulk, beside the result it holds)
+     │    ├── BulkError                 some items of a bulk operation failed; ``.result``
+     │    │                             (defined in kintorm.orm.bulk, beside the result it holds)
+     │    ├── AfterHookError            a write was applied but an after hook raised
+     │    │                             (defined in kintorm.orm.hooks, beside the hooks)
+     │    └── AttachmentError           an attachment the mapper cannot upload, fetch or write
+     │         └── AttachmentHashMismatch  downloaded bytes that are not the file
+     │                                  (both in kintorm.orm.attachments.value)
      └── KintoException (client)
           ├── PermissionDenied          403 on a write: bucket/collection missing or not writable
           └── PreconditionFailed (client)
@@ -71,8 +80,12 @@ class MultipleObjectsReturned(ORMError, LookupError):
 class ValidationError(ORMError, ValueError):
     """A value the model (attrs/cattrs) or the server (a collection JSON schema) rejects.
 
-    ``field`` names the first offending field (dotted for nested ones) when known,
-    ``errors`` lists every message, ``response`` is the server's answer if any.
+    ``field`` names the first offending field when known, ``errors`` lists every
+    message (``"<message> @ <path>"``), ``field_errors`` every error as a ``(path,
+    message)`` pair, the path naming the place of a nested value (``author.name``,
+    ``tags[2]``, ``meta['key']``; ``""`` for the whole record). ``to_dict()`` is the
+    JSON-ready form an API answers with a 400; ``response`` is the server's answer
+    if any (its 400: Kinto names one field, the innermost key of its path).
     """
 
     def __init__(
@@ -82,11 +95,23 @@ class ValidationError(ORMError, ValueError):
         field: str | None = None,
         errors: list[str] | None = None,
         response: Any = None,
+        field_errors: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(message)
         self.field = field
         self.errors = errors if errors is not None else [message]
+        if field_errors is None:
+            field_errors = [(field or "", error) for error in self.errors]
+        self.field_errors = field_errors
         self.response = response
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"message": str(exc), "errors": [{"field": path, "message": ...}, ...]}``:
+        JSON-ready, for the body of a 400 answer."""
+        return {
+            "message": str(self),
+            "errors": [{"field": path, "message": text} for path, text in self.field_errors],
+        }
 
 
 class InvalidRecord(ValidationError):
@@ -105,8 +130,9 @@ class InvalidRecord(ValidationError):
         data: dict[str, Any],
         field: str | None = None,
         errors: list[str] | None = None,
+        field_errors: list[tuple[str, str]] | None = None,
     ) -> None:
-        super().__init__(message, field=field, errors=errors)
+        super().__init__(message, field=field, errors=errors, field_errors=field_errors)
         self.record_id = record_id
         self.data = data
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, dataclass_transform
 
 import attrs
@@ -25,11 +25,19 @@ import cattrs
 
 from kintorm.client.base import BaseClient
 from kintorm.client.patch import PatchType
+from kintorm.orm.attachments.field import declare as declare_attachment
+from kintorm.orm.attachments.methods import AttachmentMethods
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.conflicts import save_merging_op
 from kintorm.orm.convert import converter
 from kintorm.orm.drive import Action, run_async, run_sync
-from kintorm.orm.exceptions import DeferredFieldError, DoesNotExist, MultipleObjectsReturned
+from kintorm.orm.exceptions import (
+    DeferredFieldError,
+    DoesNotExist,
+    MultipleObjectsReturned,
+    ValidationError,
+)
+from kintorm.orm.hooks import hooked_op, save_action
 from kintorm.orm.manager import ManagerDescriptor
 from kintorm.orm.persist import (
     client_for,
@@ -39,6 +47,7 @@ from kintorm.orm.persist import (
     save_op,
 )
 from kintorm.orm.schema.build import json_schema
+from kintorm.orm.serialisation import Undeclared, from_dict, to_dict
 from kintorm.orm.state import (
     DEFERRED,
     RESERVED,
@@ -81,6 +90,7 @@ class _ModelBase:
     ) -> None:
         super().__init_subclass__(**kwargs)
         if "__attrs_attrs__" in cls.__dict__:
+            declare_attachment(cls)  # its view again, if the new class dropped it
             return  # re-created by an @attrs.define on top: already done
         if _ModelBase not in cls.__bases__:  # a model (not Record itself)
             parent: Meta | None = getattr(cls, "_meta", None)
@@ -102,6 +112,7 @@ class _ModelBase:
         attrs.define(slots=False, on_setattr=attrs.setters.NO_OP, repr=False)(cls)
         if _ModelBase not in cls.__bases__:
             _refuse_unsupported_unions(cls)
+            declare_attachment(cls)
 
 
 _UNIONS = (typing.Union, types.UnionType)
@@ -138,7 +149,7 @@ def _refuse_unsupported_unions(cls: type[_ModelBase]) -> None:
             ) from None
 
 
-class Record(_ModelBase):
+class Record(_ModelBase, AttachmentMethods):
     """A record of a Kinto collection, as an attrs class with typed fields.
 
     Declare a model by subclassing, with its location in Kinto::
@@ -154,12 +165,15 @@ class Record(_ModelBase):
 
     - Queries: ``Todo.objects.filter(done=False).order_by("-last_modified")``,
       ``Todo.objects.get(id=...)``, ``Todo.objects.create(title=...)``; the
-      manager's ``using(client)`` picks a client, else the model's (``bind()``),
-      else ``kintorm.connect()``'s.
+      manager's ``using(client)`` picks a client, else a ``kintorm.using(client)``
+      scope, else the model's (``bind()``), else ``kintorm.connect()``'s.
     - Saving: ``save()`` creates (``If-None-Match: *``) or sends only what changed
       (``If-Match``), ``delete()``, ``refresh()``; on an AsyncClient the same with
       ``a`` in front: ``asave()``, ``adelete()``, ``arefresh()``.
     - Changes: ``is_dirty``, ``changed_fields``, ``diff()`` (the PATCH save() sends).
+    - A file (kinto-attachment): a field ``photo: Attachment | None = None`` is the
+      record's ``attachment`` key; ``attach()``, ``detach()``, ``download()`` (and
+      ``aattach()``...) upload, remove and fetch it (docs/attachments.md).
     - Fields the server has that the model does not declare are kept in
       ``extra_fields`` and written back; fields that ``only()`` did not load raise
       :class:`DeferredFieldError` when read, and are never sent.
@@ -202,7 +216,11 @@ class Record(_ModelBase):
         for field in attrs.fields(type(self)):
             if not field.repr:
                 continue
-            value = getattr(self, field.name, DEFERRED)  # unset: not loaded by only()
+            try:
+                value = getattr(self, field.name, DEFERRED)  # unset: not loaded by only()
+            except ValidationError:  # a stored attachment object that is not one
+                parts.append(f"{field.name}=<invalid>")
+                continue
             shown = field.repr(value) if callable(field.repr) else repr(value)
             parts.append(f"{field.name}={shown}")
         name = type(self).__qualname__.rsplit(">.", 1)[-1]  # as attrs shows it
@@ -293,11 +311,11 @@ class Record(_ModelBase):
 
     def delete(self, *, force: bool = False) -> None:
         """Delete the record (``If-Match`` on its ``last_modified`` unless ``force``)."""
-        self._sync("delete", delete_op, force)
+        self._sync("delete", _delete_action, force)
 
     async def adelete(self, *, force: bool = False) -> None:
         """``await record.adelete()``: delete(), on an AsyncClient."""
-        await self._async("delete", delete_op, force)
+        await self._async("delete", _delete_action, force)
 
     def refresh(self) -> Self:
         """Reload from the server, discarding local changes. Costs a 304 when the record
@@ -323,6 +341,53 @@ class Record(_ModelBase):
         """Fields the server has that the model does not declare (kept and written back)."""
         return state(self).extras
 
+    # --- serialisation (kintorm.orm.serialisation) ----------------------------------
+
+    def to_dict(
+        self,
+        *,
+        id: bool = True,
+        last_modified: bool = True,
+        permissions: bool = False,
+        extra_fields: bool = False,
+    ) -> dict[str, Any]:
+        """The record as JSON-ready data, as save() sends it (ISO dates, enum values,
+        nested objects as dicts): ``id`` and ``last_modified`` unless turned off,
+        ``permissions`` and undeclared fields (at every depth) when asked. See
+        docs/serialisation.md."""
+        return to_dict(
+            self,
+            id=id,
+            last_modified=last_modified,
+            permissions=permissions,
+            extra_fields=extra_fields,
+        )
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        id: bool = True,
+        last_modified: bool = True,
+        permissions: bool = False,
+        extra_fields: Undeclared = "forbid",
+    ) -> Self:
+        """A new (unsaved) record from JSON-like ``data`` (a request's body), checked
+        with the model's own rules. ``id``, ``last_modified``, ``permissions``: taken
+        from ``data`` or not; undeclared keys at any depth: ``extra_fields="forbid"``
+        (errors), ``"ignore"`` or ``"keep"``. One ValidationError lists every error:
+        ``exc.field_errors`` as ``(path, message)``, ``exc.to_dict()`` for a 400. See
+        docs/serialisation.md."""
+        return from_dict(
+            cls,
+            data,
+            id=id,
+            last_modified=last_modified,
+            permissions=permissions,
+            extra_fields=extra_fields,
+        )
+
 
 # attrs took the field's class attribute away; assignments now go through it
 setattr(Record, "permissions", PermissionsAttribute())  # noqa: B010 - typed as the field
@@ -330,10 +395,18 @@ setattr(Record, "permissions", PermissionsAttribute())  # noqa: B010 - typed as 
 
 def _save_action(
     obj: Record, client: BaseClient, patch: PatchMode, force: bool, on_conflict: OnConflict
-) -> Action[None]:
-    """save_op, or save_merging_op for ``on_conflict="merge"`` (kintorm.orm.conflicts)."""
+) -> Action[bool]:
+    """save_op, or save_merging_op for ``on_conflict="merge"`` (kintorm.orm.conflicts),
+    with the record's hooks around it (once, however many attempts a merge takes)."""
     if on_conflict not in ("raise", "merge"):
         raise ValueError(f"on_conflict must be 'raise' or 'merge', not {on_conflict!r}")
     if on_conflict == "merge" and not force:
-        return save_merging_op(obj, client, patch)
-    return save_op(obj, client, patch, force)
+        write = save_merging_op(obj, client, patch)
+    else:
+        write = save_op(obj, client, patch, force)
+    return hooked_op(obj, client, save_action(obj), "save", write)
+
+
+def _delete_action(obj: Record, client: BaseClient, force: bool) -> Action[bool]:
+    """delete_op with the record's hooks around it."""
+    return hooked_op(obj, client, "delete", "delete", delete_op(obj, client, force))

@@ -18,8 +18,8 @@ from kintorm.client.protocol import Op
 from kintorm.client.writes import missing_collection, new_record_id
 from kintorm.orm._requests import get_if_modified_op
 from kintorm.orm.codec.core import codec_for
-from kintorm.orm.connection import get_default_client
 from kintorm.orm.exceptions import ConflictError, PermissionDenied, ValidationError
+from kintorm.orm.scope import resolve
 from kintorm.orm.server_checks import warn_unless_atomic_op
 from kintorm.orm.state import DEFERRED, data_fields, state
 from kintorm.orm.tracking import PatchMode, diff_documents
@@ -45,12 +45,9 @@ __all__ = [
 
 
 def client_for(model: type[RecordLike], instance: RecordLike | None = None) -> BaseClient:
-    """The client of an instance, else of its model, else the default one."""
-    if instance is not None and state(instance).client is not None:
-        found = state(instance).client
-        assert found is not None
-        return found
-    return model._meta.client or get_default_client()
+    """The client of a call on ``model`` or on the record ``instance``: the scope's,
+    the one the record remembers, the model's, the default (kintorm.orm.scope)."""
+    return resolve(model, instance)
 
 
 def location(model: type[RecordLike], client: BaseClient | None) -> tuple[str, str]:
@@ -95,7 +92,7 @@ def translate(
         current = None
         if existing is not None:
             try:
-                current = codec_for(model).load(existing, client=client)
+                current = codec_for(model).load(existing, client=state(obj).client)
             except ValidationError:
                 current = None
         if action == "create":
@@ -111,19 +108,14 @@ def translate(
             )
         return ConflictError(message, exc, current=current, local=obj, changes=changes)
     if status == 400:
-        details = body.get("details")
-        name = None
-        if isinstance(details, list) and details and isinstance(details[0], dict):
-            name = details[0].get("name")
-            # Kinto's schema validation names the innermost key of the path, an int for
-            # a list item (kinto.schema_validation.validate_schema)
-            name = None if name is None else str(name)
-        message = body.get("message") or str(exc)
+        message = str(body.get("message") or exc)
+        pairs = _server_field_errors(body.get("details"), message)
         return ValidationError(
             f"the server rejected {what}: {message}",
-            field=name,
-            errors=[str(message)],
+            field=pairs[0][0] or None,
+            errors=[message],
             response=exc.response,
+            field_errors=pairs,
         )
     if status == 403:
         return PermissionDenied(
@@ -141,10 +133,23 @@ def translate(
     return exc
 
 
+def _server_field_errors(details: Any, message: str) -> list[tuple[str, str]]:
+    """``(field, message)`` of each item of a Kinto 400's ``details``. Kinto's schema
+    validation names the innermost key of the path, an int for a list item
+    (kinto.schema_validation.validate_schema); ``("", message)`` without details."""
+    items = [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+    pairs = [
+        ("" if d.get("name") is None else str(d["name"]), str(d.get("description") or message))
+        for d in items
+    ]
+    return pairs or [("", message)]
+
+
 # --- operations ------------------------------------------------------------------
 
 
-def save_op(obj: RecordLike, client: BaseClient, mode: PatchMode, force: bool) -> Op[None]:
+def save_op(obj: RecordLike, client: BaseClient, mode: PatchMode, force: bool) -> Op[bool]:
+    """Create or patch ``obj``; False when there was nothing to send."""
     model = type(obj)
     bucket, collection = location(model, client)
     st = state(obj)
@@ -176,7 +181,7 @@ def save_op(obj: RecordLike, client: BaseClient, mode: PatchMode, force: bool) -
     else:
         changes = diff_documents(snapshot, doc, mode)
         if changes is None:
-            return
+            return False
         if not force:  # an If-Match save: only as safe as the server's check
             yield from warn_unless_atomic_op(client)
         try:
@@ -193,11 +198,13 @@ def save_op(obj: RecordLike, client: BaseClient, mode: PatchMode, force: bool) -
             raise translate(
                 exc, obj, bucket, collection, client, action="update", changes=changes
             ) from exc
-    codec.apply(obj, body, client)
+    codec.apply(obj, body, st.client)  # the client it remembers stays (kintorm.orm.scope)
     st.deleted = None
+    return True
 
 
-def delete_op(obj: RecordLike, client: BaseClient, force: bool) -> Op[None]:
+def delete_op(obj: RecordLike, client: BaseClient, force: bool) -> Op[bool]:
+    """Delete ``obj``; True once deleted (the server applied it)."""
     if obj.id is None:
         raise ValueError(f"cannot delete an unsaved {type(obj).__name__} (it has no id)")
     bucket, collection = location(type(obj), client)
@@ -216,6 +223,7 @@ def delete_op(obj: RecordLike, client: BaseClient, force: bool) -> Op[None]:
     st.snapshot = None
     st.deleted = obj.id
     obj.last_modified = None
+    return True
 
 
 def refresh_op(obj: RecordLike, client: BaseClient) -> Op[None]:
@@ -236,7 +244,7 @@ def refresh_op(obj: RecordLike, client: BaseClient) -> Op[None]:
         assert snapshot is not None
         data = {**snapshot["data"], "id": obj.id, "last_modified": obj.last_modified}
         body = {"data": data, "permissions": snapshot["permissions"]}
-    codec_for(type(obj)).apply(obj, body, client)
+    codec_for(type(obj)).apply(obj, body, st.client)
 
 
 def history_op(obj: RecordLike, client: BaseClient) -> Op[list[JSONDict]]:

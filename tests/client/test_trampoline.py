@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kintorm.client.effects import Emit, Fanout, Sleep
+from kintorm.client.effects import Await, Emit, Fanout, Sleep
 from kintorm.client.messages import Request
 from kintorm.client.trampoline import HALT, run_async, run_sync, stream_async, stream_sync
 
@@ -63,6 +63,34 @@ def test_a_failed_branch_is_thrown_into_the_operation_that_fanned_out() -> None:
 
     assert run_both(op) == ["recovered", "recovered"]
     assert log == ["branch failed", "branch failed"]
+
+
+def test_await_is_awaited_by_the_async_loop_and_refused_by_the_sync_one() -> None:
+    """An operation awaiting the caller's code (an async model hook): its result or its
+    error comes back into the operation; the sync loop closes the awaitable unawaited
+    (no warning) and throws a TypeError into the operation instead."""
+    seen: list[str] = []
+
+    async def hook(value: str) -> str:
+        await asyncio.sleep(0)
+        seen.append(value)
+        if value == "bad":
+            raise ValueError("hook failed")
+        return value.upper()
+
+    def op() -> Generator[Any, Any, Any]:
+        first = yield Await(hook("ok"))
+        try:
+            yield Await(hook("bad"))
+        except ValueError as exc:
+            return first, str(exc)
+        raise AssertionError("not thrown")
+
+    assert asyncio.run(run_async(aecho, op())) == ("OK", "hook failed")
+    assert seen == ["ok", "bad"]
+    with pytest.raises(TypeError, match=r"awaiting the caller's code.*synchronous client"):
+        run_sync(echo, op())
+    assert seen == ["ok", "bad"]  # never started: closed without running
 
 
 def test_an_operation_may_not_emit() -> None:

@@ -144,6 +144,24 @@ def test_a_listing_read_whole_asks_for_each_next_page_ahead(paged: ORM) -> None:
     assert [ahead for method, ahead in sent if method == "GET"] == [False, True, True, True]
 
 
+def test_a_re_read_that_downloads_asks_ahead_too(paged: ORM) -> None:
+    """A re-read (``all()``) of an unchanged collection is one 304; once a write moved
+    it, the listing is downloaded again, each next page asked for ahead."""
+    Item.objects.using(paged.raw).bulk_create(
+        [Item(title="x", n=i, id=f"p{i:02d}") for i in range(9)]
+    )
+    http = Counter(paged.client)
+    qs = Item.objects.order_by("n")
+    first = ids(paged(qs))
+    http.reset()
+    assert ids(paged(qs.all())) == first
+    assert http.statuses == [304]
+    paged.raw.create_record(data={"title": "x", "n": 9}, id="p09")
+    http.reset()
+    assert ids(paged(qs.all())) == [*first, "p09"]
+    assert http.statuses == [200] * 4 and http.ahead == [False, True, True, True]
+
+
 def test_count_is_a_head(items: list[Item], http: Counter, orm: ORM) -> None:
     http.reset()
     assert orm(Item.objects.filter(done=True)).count() == 6

@@ -28,14 +28,22 @@ import typing
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Literal, NoReturn
 
 import attrs
 import cattrs
 
 from kintorm.orm.state import json_copy
 
-__all__ = ["collecting", "emitting", "install", "nested_extras", "reaches_unweakrefable"]
+__all__ = [
+    "Undeclared",
+    "collecting",
+    "emitting",
+    "install",
+    "nested_extras",
+    "reaches_unweakrefable",
+    "undeclared",
+]
 
 JSONDict = dict[str, Any]
 #: id(obj) -> (a weak reference to obj, its undeclared keys)
@@ -44,6 +52,9 @@ _TABLE: dict[int, tuple[weakref.ref[Any], JSONDict]] = {}
 Pins = dict[int, tuple[Any, JSONDict]]
 #: the pins of the record being loaded (True: new pins go there) or unstructured (False)
 _PINS: ContextVar[tuple[Pins, bool] | None] = ContextVar("kintorm_nested_pins", default=None)
+#: what the hooks do with undeclared keys (see :func:`undeclared`)
+Undeclared = Literal["keep", "ignore", "forbid"]
+_UNDECLARED: ContextVar[Undeclared] = ContextVar("kintorm_nested_undeclared", default="keep")
 
 
 def _forget(key: int, ref: weakref.ref[Any]) -> None:
@@ -116,6 +127,19 @@ def emitting(pins: Pins | None) -> Iterator[None]:
         _PINS.reset(token)
 
 
+@contextlib.contextmanager
+def undeclared(mode: Undeclared) -> Iterator[None]:
+    """What the hooks do meanwhile with the undeclared keys of nested objects:
+    ``"keep"`` them (the default: structuring keeps them, unstructuring puts them
+    back), ``"ignore"`` them (neither), or ``"forbid"`` them (structuring raises
+    cattrs' ForbiddenExtraKeysError, which cattrs reports with the object's path)."""
+    token = _UNDECLARED.set(mode)
+    try:
+        yield
+    finally:
+        _UNDECLARED.reset(token)
+
+
 # --- the converter's hooks ---------------------------------------------------------
 
 
@@ -128,8 +152,13 @@ def _structure_factory(conv: cattrs.Converter) -> Callable[[Any], Any]:
         )
 
         def structure(value: Mapping[str, Any], type_: Any) -> Any:
+            if declared.issuperset(value):
+                return base(value, type_)
+            mode = _UNDECLARED.get()
+            if mode == "forbid":
+                _forbid(base, value, type_, set(value) - declared)
             obj = base(value, type_)
-            if not declared.issuperset(value):
+            if mode == "keep":
                 _keep(obj, {k: json_copy(v) for k, v in value.items() if k not in declared})
             return obj
 
@@ -138,13 +167,27 @@ def _structure_factory(conv: cattrs.Converter) -> Callable[[Any], Any]:
     return factory
 
 
+def _forbid(
+    base: Callable[[Any, Any], Any], value: Mapping[str, Any], type_: Any, extra: set[str]
+) -> NoReturn:
+    """Raise the undeclared keys ``extra`` of ``value``, with the errors of its values."""
+    forbidden = cattrs.ForbiddenExtraKeysError("", typing.get_origin(type_) or type_, extra)
+    try:
+        base(value, type_)
+    except cattrs.ClassValidationError as exc:
+        raise cattrs.ClassValidationError(
+            exc.message, [*exc.exceptions, forbidden], exc.cl
+        ) from None
+    raise forbidden
+
+
 def _unstructure_factory(conv: cattrs.Converter) -> Callable[[Any], Any]:
     def factory(cl: Any) -> Callable[[Any], Any]:
         base = conv.gen_unstructure_attrs_fromdict(cl)
 
         def unstructure(obj: Any) -> Any:
             wire = base(obj)
-            if _TABLE or _PINS.get() is not None:
+            if (_TABLE or _PINS.get() is not None) and _UNDECLARED.get() == "keep":
                 extras = _extras_of(obj)
                 if extras:
                     wire = {**extras, **wire}  # a declared key wins over an undeclared one

@@ -55,6 +55,7 @@ def load_reference(
     model = codec.model
     kwargs: JSONDict = {}
     errors: list[str] = []
+    pairs: list[tuple[str, str]] = []
     first: str | None = None
     for field in codec.fields:
         if not field.init:
@@ -65,11 +66,13 @@ def load_reference(
                 kwargs[alias] = structure_value(data[field.name], field.type, field.name)
             except ValidationError as exc:
                 errors += exc.errors
+                pairs += exc.field_errors
                 first = first or field.name
         elif partial:
             kwargs[alias] = DEFERRED
         elif field.default is attrs.NOTHING:
             errors.append(f"required field missing @ {field.name}")
+            pairs.append((field.name, "required field missing"))
             first = first or field.name
     if errors:
         raise InvalidRecord(
@@ -81,6 +84,7 @@ def load_reference(
             data=data,
             field=first,
             errors=errors,
+            field_errors=pairs,
         )
     obj = model(
         **kwargs,

@@ -102,13 +102,13 @@ def _builder(
     for n, field in enumerate(fields):
         lines.append(f"        v{n} = s.{field.name}")
         snapshot.append(f"{field.name!r}: {frozen_source(field.type, f'v{n}')}")
+    names = [f.name for f in fields]
     for field in attrs.fields(model):  # the order __init__ stores them in
         if field.name in ("id", "last_modified"):
             lines.append(f"        obj.{field.name} = s.{field.name}")
-        elif field.name != "permissions":  # made empty when first read
-            lines.append(
-                f"        obj.{field.name} = v{[f.name for f in fields].index(field.name)}"
-            )
+        elif field.name in names:  # not permissions (made empty when first read), nor
+            # the attachment field (a view of the undeclared keys, which are none here)
+            lines.append(f"        obj.{field.name} = v{names.index(field.name)}")
     lines.append(f"        obj.{SNAPSHOT} = {{{', '.join(snapshot)}}}")
     lines.append(f"        obj.{CLIENT} = client")
     lines.append("        append(obj)")

@@ -26,9 +26,10 @@ from kintorm.orm.codec.core import codec_for
 from kintorm.orm.convert import unstructure_value
 from kintorm.orm.drive import Action
 from kintorm.orm.exceptions import ConflictError, DoesNotExist, FieldError
+from kintorm.orm.hooks import hooked_op, run_after_op, run_before_op
 from kintorm.orm.persist import location, save_op, translate
 from kintorm.orm.query.spec import CompiledRequest
-from kintorm.orm.state import data_fields
+from kintorm.orm.state import attachment_field, data_fields, state
 
 if TYPE_CHECKING:
     from kintorm.orm.state import RecordLike
@@ -81,7 +82,8 @@ def update_or_create_op(
         return (yield from create()), True
     for key, value in defaults.items():
         setattr(obj, key, value)
-    yield from save_op(obj, client, "auto", False)
+    save = save_op(obj, client, "auto", False)
+    yield from hooked_op(obj, client, "update", "update_or_create", save)
     return obj, False
 
 
@@ -94,6 +96,8 @@ def update_data(model: type[RecordLike], changes: Mapping[str, Any]) -> dict[str
     data = {}
     for key, value in changes.items():
         if key not in fields:
+            if key == attachment_field(model):
+                raise FieldError(f"{model.__name__}.{key} changes only with attach() / detach()")
             raise FieldError(f"{model.__name__} has no field {key!r} to update")
         data[key] = unstructure_value(value, fields[key].type, key)
     return data
@@ -155,6 +159,7 @@ def bulk_create_op(
     """Create ``objs``, one ``PUT`` each; every document is checked first."""
     bucket, collection = location(model, client)
     codec = codec_for(model)
+    yield from run_before_op(objs, client, "create", "bulk_create")
     documents = [codec.dump(obj) for obj in objs]  # ValidationError before any request
     requests = []
     for obj, doc in zip(objs, documents, strict=True):
@@ -166,7 +171,7 @@ def bulk_create_op(
     outcomes = []
     for obj, doc, result in zip(objs, documents, results, strict=True):
         if result.error is None and isinstance(result.body, dict):
-            codec.apply(obj, result.body, client)
+            codec.apply(obj, result.body, state(obj).client)
             outcomes.append(Outcome(obj.id, True, obj))
         else:
             error = result.error
@@ -177,6 +182,7 @@ def bulk_create_op(
                 error = mapped if isinstance(mapped, KintoException) else error
             outcomes.append(Outcome(obj.id, False, obj, error))
     result_set = BulkResult(tuple(outcomes))
+    yield from run_after_op(result_set.instances, client, "create", "bulk_create", result_set)
     return result_set.raise_for_failures("bulk_create()") if raise_on_error else result_set
 
 
