@@ -73,6 +73,10 @@ async def json_object(request: Request) -> dict[str, Any]:
         raise ApiError(400, f"malformed JSON: {exc}") from None
     if not isinstance(body, dict):
         raise ApiError(400, f"the body is not a JSON object but {type(body).__name__}", "")
+    try:  # a lone surrogate ("\\ud800") is JSON but not text: it could not be answered
+        json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ApiError(400, "malformed JSON: a string holds a lone surrogate") from None
     fixed = [(key, READ_ONLY[key]) for key in body if key in READ_ONLY]
     if fixed:
         raise kintorm.ValidationError(
