@@ -73,7 +73,7 @@ from examples.todo_app import errors
 from examples.todo_app.errors import ApiError
 from examples.todo_app.inputs import TodoId, Version, as_the_user, json_object
 from examples.todo_app.models import Todo
-from kintorm import AsyncClient, KintoException, ListingCache
+from kintorm import AsyncClient, ListingCache
 
 MAX_UPLOAD_BYTES = 2**20
 #: a page's size: ?limit=
@@ -91,16 +91,9 @@ def reply(todo: Todo, status: int = 200) -> JSONResponse:
 
 
 async def load(todo_id: str, version: int | None = None) -> Todo:
-    """The todo ``todo_id``, as of ``version`` when the client sent one: saving it
-    then conflicts (412) if the todo changed since the client read it."""
-    try:
-        todo = await Todo.objects.aget(id=todo_id)
-    except KintoException as exc:
-        # Kinto answers 403 both for a todo that does not exist and for one the user
-        # may not read: to the user, there is no such todo
-        if getattr(exc.response, "status_code", None) == 403:
-            raise ApiError(404, "no such todo") from None
-        raise
+    """The todo ``todo_id``, as of ``version`` when the client sent one: saving or
+    deleting it then conflicts (412) if the todo changed since the client read it."""
+    todo = await Todo.objects.aget(id=todo_id)
     if version is not None:
         todo.last_modified = version
     return todo
@@ -134,17 +127,28 @@ async def get_todo(todo_id: TodoId) -> JSONResponse:
 async def patch_todo(
     todo_id: TodoId, version: Version, body: Annotated[dict[str, Any], Depends(json_object)]
 ) -> JSONResponse:
-    todo = await load(todo_id, version)
-    stored = todo.to_dict(id=False, last_modified=False, permissions=True)
-    changed = Todo.from_dict({**stored, **body}, id=False, last_modified=False, permissions=True)
-    for name in body:
-        setattr(todo, name, getattr(changed, name))
-    await todo.asave()  # only what changed, If-Match on the version loaded (or given)
+    def change(todo: Todo) -> None:
+        """The body's fields, checked by the model together with the todo's others."""
+        if version is not None:
+            todo.last_modified = version  # the version the client read: 412 if it moved
+        stored = todo.to_dict(id=False, last_modified=False, permissions=True)
+        checked = Todo.from_dict(
+            {**stored, **body}, id=False, last_modified=False, permissions=True
+        )
+        for name in body:
+            setattr(todo, name, getattr(checked, name))
+
+    # Without If-Match the change goes onto the current version, loaded and changed
+    # again when another write lands between the load and the save (only what changed
+    # is sent, If-Match on the version loaded); with it, the client's version or a 412.
+    todo = await Todo.objects.aupdate_with_retry(
+        todo_id, change, attempts=1 if version is not None else 5
+    )
     return reply(todo)
 
 
 async def delete_todo(todo_id: TodoId, version: Version) -> Response:
-    await (await load(todo_id, version)).adelete()
+    await (await load(todo_id, version)).adelete(force=version is None)
     return Response(status_code=204)
 
 

@@ -26,6 +26,7 @@ from kintorm import (
     DoesNotExist,
     InvalidCursor,
     KintoException,
+    PermissionDenied,
     ValidationError,
 )
 
@@ -34,7 +35,9 @@ from kintorm import (
 FROM_KINTO: Mapping[int, tuple[int, str]] = {
     400: (400, "Kinto refused the request as invalid"),
     401: (401, "missing or invalid credentials"),
-    403: (403, "permission denied"),
+    # a read of a todo that does not exist and of one the user may not read alike (a
+    # write refused with 403 is a PermissionDenied, below)
+    403: (404, "no such todo"),
     404: (404, "no such todo"),
     # a save's 412 is a ConflictError, answered with the current version below
     412: (412, "the todo was changed or deleted since you read it"),
@@ -110,6 +113,10 @@ async def conflict(request: Request, exc: ConflictError) -> JSONResponse:
     return answer(412, FROM_KINTO[412][1], headers=headers, current=current.to_dict())
 
 
+async def permission_denied(request: Request, exc: PermissionDenied) -> JSONResponse:
+    return answer(403, "permission denied")
+
+
 async def not_authenticated(request: Request, exc: NotAuthenticated) -> JSONResponse:
     return answer(401, str(exc), headers=CHALLENGE)
 
@@ -135,6 +142,7 @@ HANDLERS: Mapping[type[Exception], Callable[..., Awaitable[JSONResponse]]] = {
     DoesNotExist: not_found,
     ConflictError: conflict,
     NotAuthenticated: not_authenticated,
+    PermissionDenied: permission_denied,
     KintoException: from_kinto,
     AttachmentHashMismatch: bad_download,
 }
