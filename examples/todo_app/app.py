@@ -12,7 +12,8 @@ A user sees the todos they created, and those others shared with them::
                    "permissions": {"read": ["account:bob"]}}   -> 201, the todo
     GET    /todos/{id}               the todo, its version in the ETag header
     PATCH  /todos/{id}               the fields to change; with If-Match: "<ETag>", 412
-                                     and the current todo when it changed since
+                                     and the current todo when it changed since;
+                                     without, applied to the current version
     DELETE /todos/{id}               If-Match as for PATCH -> 204
     POST   /todos/{id}/attachment    a file, as the multipart field "file" (1 MiB at
                                      most); If-Match as for PATCH -> the todo
@@ -24,14 +25,17 @@ A user sees the todos they created, and those others shared with them::
 A todo is ``{"id", "last_modified", "title", "done", "tags", "due", "created_by",
 "updated_by", "photo", "permissions"}``; ``created_by`` and ``updated_by`` are the
 Kinto user ids of who created it and who last changed it, ``photo`` describes its
-file (or is null).
+file (or is null). A listing's items have no ``permissions`` (Kinto's listings do
+not carry them), and a user sees a todo's permissions only where they may write it.
 
 Every error answers JSON of one shape::
 
     {"message": "what went wrong", "errors": [{"field": "title", "message": "..."}]}
 
 with ``errors`` naming the fields at fault (empty when no field is), and a 412's
-``current``. Bad input is refused before anything is sent to Kinto.
+``current`` (without permissions). Bad input is refused before anything is written;
+all of it but a PATCH's values (checked with the stored todo's) before anything is
+sent to Kinto at all.
 
 ====== ================================================================================
 status when
@@ -47,7 +51,8 @@ status when
 404    no such todo (or one the user may not read: Kinto does not say which), a todo
        without a file, an unknown path
 405    a method a path does not take
-412    If-Match is not the todo's version: ``current`` holds the todo as it is now
+412    If-Match is not the todo's version: ``current`` holds the todo as it is now,
+       its version in the ETag header
 413    a file over 1 MiB
 502    Kinto did not answer, or not as expected
 ====== ================================================================================
@@ -70,7 +75,7 @@ from fastapi import Depends, FastAPI, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from examples.todo_app import errors
-from examples.todo_app.errors import ApiError
+from examples.todo_app.errors import ApiError, StaleVersion
 from examples.todo_app.inputs import TodoId, Version, as_the_user, json_object
 from examples.todo_app.models import Todo
 from kintorm import AsyncClient, ListingCache
@@ -78,8 +83,8 @@ from kintorm import AsyncClient, ListingCache
 MAX_UPLOAD_BYTES = 2**20
 #: a page's size: ?limit=
 Limit = Annotated[int, Query(ge=1, le=100)]
-#: only the owner may read a todo and change it (Kinto gives its creator ``write``):
-#: nobody may read the whole collection
+#: any user may create todos, and reads and changes those Kinto lets them (the creator
+#: gets ``write``, and may share): nobody reads the whole collection
 COLLECTION_PERMISSIONS = {"record:create": ["system.Authenticated"]}
 
 
@@ -90,12 +95,17 @@ def reply(todo: Todo, status: int = 200) -> JSONResponse:
     )
 
 
+def check_version(todo: Todo, version: int | None) -> None:
+    """The client's If-Match against the todo as loaded: a 412 when they differ. When
+    they match, the write still carries If-Match, so a write landing between the load
+    and the save is a 412 too (``ConflictError``)."""
+    if version is not None and version != todo.last_modified:
+        raise StaleVersion(todo)
+
+
 async def load(todo_id: str, version: int | None = None) -> Todo:
-    """The todo ``todo_id``, as of ``version`` when the client sent one: saving or
-    deleting it then conflicts (412) if the todo changed since the client read it."""
     todo = await Todo.objects.aget(id=todo_id)
-    if version is not None:
-        todo.last_modified = version
+    check_version(todo, version)
     return todo
 
 
@@ -129,8 +139,7 @@ async def patch_todo(
 ) -> JSONResponse:
     def change(todo: Todo) -> None:
         """The body's fields, checked by the model together with the todo's others."""
-        if version is not None:
-            todo.last_modified = version  # the version the client read: 412 if it moved
+        check_version(todo, version)
         stored = todo.to_dict(id=False, last_modified=False, permissions=True)
         checked = Todo.from_dict(
             {**stored, **body}, id=False, last_modified=False, permissions=True
@@ -140,7 +149,7 @@ async def patch_todo(
 
     # Without If-Match the change goes onto the current version, loaded and changed
     # again when another write lands between the load and the save (only what changed
-    # is sent, If-Match on the version loaded); with it, the client's version or a 412.
+    # is sent, If-Match on the version loaded); with it, onto the client's version only.
     todo = await Todo.objects.aupdate_with_retry(
         todo_id, change, attempts=1 if version is not None else 5
     )

@@ -58,6 +58,14 @@ class ApiError(Exception):
         self.headers = headers
 
 
+class StaleVersion(Exception):
+    """If-Match names another version than the todo's (``current``, as loaded)."""
+
+    def __init__(self, current: Any) -> None:
+        super().__init__("the todo was changed since you read it")
+        self.current = current
+
+
 def answer(
     status: int,
     message: str,
@@ -102,7 +110,7 @@ async def not_found(request: Request, exc: DoesNotExist) -> JSONResponse:
     return answer(404, "no such todo")
 
 
-async def conflict(request: Request, exc: ConflictError) -> JSONResponse:
+async def conflict(request: Request, exc: ConflictError | StaleVersion) -> JSONResponse:
     """412 with the version the server holds (None when the todo was deleted; without
     permissions, which Kinto's 412 does not give), and its ETag: what the client sends
     in If-Match once it has looked."""
@@ -141,6 +149,7 @@ HANDLERS: Mapping[type[Exception], Callable[..., Awaitable[JSONResponse]]] = {
     InvalidCursor: bad_cursor,
     DoesNotExist: not_found,
     ConflictError: conflict,
+    StaleVersion: conflict,
     NotAuthenticated: not_authenticated,
     PermissionDenied: permission_denied,
     KintoException: from_kinto,

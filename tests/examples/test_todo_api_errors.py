@@ -226,6 +226,9 @@ BAD: dict[str, Bad] = {
         None,
         lambda w: w.api.patch(w.path, json={"done": False}, headers=w.alice(**{"If-Match": '"1"'})),
     ),
+    "stale PATCH changing nothing": Bad(
+        412, None, lambda w: w.api.patch(w.path, json={}, headers=w.alice(**{"If-Match": '"1"'}))
+    ),
     "stale DELETE": Bad(
         412, None, lambda w: w.api.delete(w.path, headers=w.alice(**{"If-Match": '"1"'}))
     ),
