@@ -273,11 +273,6 @@ def test_bad_input_answers_4xx_with_the_apps_json_error(world: World, case: Bad)
     assert len(world.list().json()["items"]) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kintorm's converter structures a string given for a list as its characters "
-    "(from_dict() takes 'home' as ['h', 'o', 'm', 'e']): a library bug, reported",
-)
 @pytest.mark.parametrize(
     "body", [{"title": "a", "tags": "home"}, {"title": "a", "permissions": {"read": "bob"}}]
 )
