@@ -91,9 +91,22 @@ class PermissionsAttribute:
         del obj._kintorm_permissions
 
 
+_PRINCIPAL_LISTS = (list, tuple, set, frozenset)
+
+
 def to_permissions(value: Mapping[str, Iterable[str]] | None) -> Permissions:
+    """``value`` as Permissions; TypeError for anything but a mapping of lists (a
+    string of principals would otherwise become a list of its characters)."""
     if isinstance(value, Permissions):
         return value
+    if value is not None and not isinstance(value, Mapping):
+        raise TypeError(f"permissions must be an object of lists, not {value!r}")
+    for name, principals in (value or {}).items():
+        if not isinstance(principals, _PRINCIPAL_LISTS):
+            raise TypeError(
+                f"permissions[{name!r}] must be a list of principals, not "
+                f"{type(principals).__name__} {principals!r}"
+            )
     return Permissions({k: list(v) for k, v in (value or {}).items()})
 
 
