@@ -28,11 +28,10 @@ from kintorm.client.exceptions import (
 from kintorm.client.listing_cache import ListingCache
 from kintorm.client.messages import Request
 from kintorm.client.pagination import collect, relay
+from kintorm.client.retries import Decoder
 from kintorm.orm.bulk import NotSent
 
 JSONDict = dict[str, Any]
-#: a page body's decoder (``kintorm.client.retries.Decoder``)
-Decoder = Callable[[bytes], Any]
 
 __all__ = [
     "SubResult",

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from kintorm.client.decoding import FAST_DECODER, collector_paused, decode_json
+from kintorm.client.retries import Decoder
 from kintorm.orm.codec.fast import eligible, frozen_source, is_native
 from kintorm.orm.codec.frozen import freeze
 from kintorm.orm.state import CLIENT, SNAPSHOT, RecordLike
@@ -45,7 +46,7 @@ class Loaded(list[Any]):
 
 #: ``decode(body)``: a listing's body as ``json.loads`` gives it, its ``data`` a
 #: :class:`Loaded` page when the typed strategy took every record
-PageDecoder = Callable[[bytes], Any]
+PageDecoder = Decoder
 
 
 class TypedPages:

@@ -17,8 +17,8 @@ from kintorm.client.endpoints import endpoint
 from kintorm.client.listing_cache import ListingCache
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Op, collect, relay
+from kintorm.client.retries import Decoder
 from kintorm.orm import connection
-from kintorm.orm._requests import Decoder
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.drive import run_async, run_sync
 from kintorm.orm.exceptions import InvalidRecord

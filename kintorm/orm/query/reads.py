@@ -19,8 +19,9 @@ from kintorm.client.listing_cache import ListingCache
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Op
 from kintorm.client.resources import JSONDict
-from kintorm.orm._requests import Decoder, merged_records_stream, records_stream
+from kintorm.client.retries import Decoder
 from kintorm.orm._requests import count_op as head_count_op
+from kintorm.orm._requests import merged_records_stream, records_stream
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import InvalidRecord
 from kintorm.orm.persist import location
