@@ -49,14 +49,6 @@ class _Deferred:
 DEFERRED: Any = _Deferred()
 
 
-def unset_deferred(obj: Any) -> None:
-    """Take the fields left DEFERRED (not loaded by ``only()``) off the instance, so
-    that reading one raises DeferredFieldError (``Record.__getattr__``)."""
-    for field in attrs.fields(type(obj)):
-        if getattr(obj, field.name, None) is DEFERRED:
-            object.__delattr__(obj, field.name)
-
-
 class Permissions(dict[str, list[str]]):
     """A record's permissions: ``{"read": [principals], "write": [...]}``.
 
