@@ -8,6 +8,7 @@ kinto-http; the methods per kind of object are in ``containers.py``,
 server's endpoints and the operations the rest is made of (``send``,
 ``paginate``, ``send_batch``) in ``composing.py``.
 """
+
 from __future__ import annotations
 
 import logging
