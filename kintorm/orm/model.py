@@ -6,30 +6,25 @@
         title: str
         done: bool = False
 
-Subclassing makes an attrs class (``attrs.define(slots=False)``, seen by type
-checkers through ``dataclass_transform``); ``@attrs.define`` on top works too.
-Every record has the keyword-only fields ``id``, ``last_modified`` and
+Subclassing makes an attrs class (kintorm.orm.declaring: ``attrs.define(slots=False)``,
+seen by type checkers through ``dataclass_transform``); ``@attrs.define`` on top works
+too. Every record has the keyword-only fields ``id``, ``last_modified`` and
 ``permissions``.
 """
 
 from __future__ import annotations
 
-import sys
-import types
-import typing
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, dataclass_transform
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
 
 import attrs
-import cattrs
 
 from kintorm.client.base import BaseClient
 from kintorm.client.patch import PatchType
-from kintorm.orm.attachments.field import declare as declare_attachment
 from kintorm.orm.attachments.methods import AttachmentMethods
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.conflicts import save_merging_op
-from kintorm.orm.convert import converter
+from kintorm.orm.declaring import ModelBase
 from kintorm.orm.drive import Action, run_async, run_sync
 from kintorm.orm.exceptions import (
     DeferredFieldError,
@@ -51,7 +46,6 @@ from kintorm.orm.serialisation import Undeclared, from_dict, to_dict
 from kintorm.orm.state import (
     DEFERRED,
     RESERVED,
-    Meta,
     Permissions,
     PermissionsAttribute,
     state,
@@ -65,91 +59,10 @@ if TYPE_CHECKING:
 __all__ = ["Record"]
 
 T = TypeVar("T")
-#: the exceptions every model gets its own subclass of (``Todo.DoesNotExist``)
-_PER_MODEL: dict[str, type[Exception]] = {
-    "DoesNotExist": DoesNotExist,
-    "MultipleObjectsReturned": MultipleObjectsReturned,
-}
 OnConflict = Literal["raise", "merge"]
 
 
-@dataclass_transform(field_specifiers=(attrs.field,))
-class _ModelBase:
-    """Turns every subclass into an attrs class and records its binding."""
-
-    _meta: ClassVar[Meta]
-    if TYPE_CHECKING:
-        __attrs_attrs__: ClassVar[tuple[attrs.Attribute[Any], ...]]
-
-    def __init_subclass__(
-        cls,
-        *,
-        bucket: str | None = None,
-        collection: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init_subclass__(**kwargs)
-        if "__attrs_attrs__" in cls.__dict__:
-            declare_attachment(cls)  # its view again, if the new class dropped it
-            return  # re-created by an @attrs.define on top: already done
-        if _ModelBase not in cls.__bases__:  # a model (not Record itself)
-            parent: Meta | None = getattr(cls, "_meta", None)
-            # The namespace of the class statement, to resolve string annotations of
-            # classes defined in functions or exec'd code (from __future__ import annotations).
-            frame = sys._getframe(1)
-            cls._meta = Meta(
-                bucket=bucket or (parent.bucket if parent else None),
-                collection=collection or cls.__name__.lower(),
-                client=parent.client if parent else None,
-                namespace=(frame.f_globals, dict(frame.f_locals)),
-            )
-            qualname = cls.__qualname__
-            for name, base in _PER_MODEL.items():
-                setattr(cls, name, type(name, (base,), {"__qualname__": f"{qualname}.{name}"}))
-        # No generated __setattr__ (on_setattr hooks): it would stop an @attrs.define on
-        # top from working. Values are checked when saved, not when assigned.
-        # repr=False: Record.__repr__ shows a field only() did not load as <deferred>.
-        attrs.define(slots=False, on_setattr=attrs.setters.NO_OP, repr=False)(cls)
-        if _ModelBase not in cls.__bases__:
-            _refuse_unsupported_unions(cls)
-            declare_attachment(cls)
-
-
-_UNIONS = (typing.Union, types.UnionType)
-
-
-def _has_union(type_: Any) -> bool:
-    return typing.get_origin(type_) in _UNIONS or any(
-        _has_union(arg) for arg in typing.get_args(type_)
-    )
-
-
-def _refuse_unsupported_unions(cls: type[_ModelBase]) -> None:
-    """TypeError now, naming the field, for a union the converter cannot load (``int |
-    Author``), rather than a valid value refused at save time. Annotations that cannot be
-    resolved yet (forward references) are left to the first save or load."""
-    globalns, localns = cls._meta.namespace or ({}, {})
-    try:
-        # as locals only: each base class keeps its own module globals
-        hints = typing.get_type_hints(cls, None, {**globalns, **localns, cls.__name__: cls})
-    except Exception:
-        return
-    for field in attrs.fields(cls):
-        type_ = hints.get(field.name)
-        if type_ is None or not _has_union(type_):
-            continue
-        try:
-            converter.get_structure_hook(type_)
-        except cattrs.errors.StructureHandlerNotFoundError:
-            raise TypeError(
-                f"{cls.__name__}.{field.name}: {type_} is not a supported union: use a "
-                "union of JSON types (str, int, float, bool, None), of attrs classes, or "
-                "X | None, or register a structure hook for it on kintorm.orm.converter "
-                "before defining the model"
-            ) from None
-
-
-class Record(_ModelBase, AttachmentMethods):
+class Record(ModelBase, AttachmentMethods):
     """A record of a Kinto collection, as an attrs class with typed fields.
 
     Declare a model by subclassing, with its location in Kinto::
