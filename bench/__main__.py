@@ -48,7 +48,7 @@ SERVER_SETTINGS = {
 
 def server_settings(kind: str, backend: str) -> dict[str, str]:
     """The Kinto settings of a bench server: ``"main"`` for the comparisons with
-    kinto-http; ``"data"`` for the data tools (B11, B12), which on the memory backend
+    kinto-http; ``"data"`` for the data tools (B12, B13), which on the memory backend
     reads each object's permissions through an index (``bench/kinto_permission.py``:
     Kinto's own backend scans every entry for each record written or read)."""
     settings = dict(SERVER_SETTINGS)
@@ -363,9 +363,12 @@ def write_docs(
         "measured in the same run (`requests` sending the same PATCHes in raw `POST /batch` "
         "chunks of `batch_max_requests`, or one raw `HEAD`), with kinto-http's figures in "
         "the notes (B4's sequential `patch_record` in one run); B9 compares `list(qs)` per "
-        "record at 50,000 records with the same at 1,000. B10 counts the objects the cyclic "
-        "garbage collector tracks that each loaded record keeps alive (`gc.get_objects()` "
-        "after `gc.collect()`, around a warm load whose result is held): its target is "
+        "record at 50,000 records with the same at 1,000; B11 compares `list(qs)` of an "
+        "unchanged collection through a client whose `listing_cache` holds it (a `304 Not "
+        "Modified`, then new instances decoded from the held pages) with a first read. "
+        "B10 counts the objects the cyclic garbage collector tracks that each loaded "
+        "record keeps alive (`gc.get_objects()` after `gc.collect()`, around a warm load "
+        "whose result is held): its target is "
         "kintorm's own count. Memory is the peak growth under `tracemalloc` in one extra "
         "run; bytes are the request bodies counted on `requests`' adapter. The *target* "
         "column is the issue's target, checked on the figure named in the *target figure* "
@@ -382,15 +385,15 @@ def write_docs(
         "costs the server about 20 ms there and the ratio does not depend on the count; B7 "
         "makes 500 calls (figures per call).",
         "",
-        "B11 and B12 measure the data tools (`kintorm.tools`, issue 12) on a server of their "
+        "B12 and B13 measure the data tools (`kintorm.tools`, issue 12) on a server of their "
         "own, started the same way except that on the memory backend Kinto's permission "
         "backend reads each object's entries through an index (`bench/kinto_permission.py`; "
         "Kinto's own scans every entry on the server for each record written or read, which "
         "made writing or dumping 20,000 records with permissions quadratic). Their records "
         "carry nested and non-ASCII data and permissions (every third shared), seeded "
-        "straight into storage with their permissions. B11 dumps 1,000 and 20,000 records "
+        "straight into storage with their permissions. B12 dumps 1,000 and 20,000 records "
         "(figures per record; memory backend only, as the memory judged is the client's). "
-        "B12 loads a 20,000-record dump (2,000 on PostgreSQL) and bulk-creates the same "
+        "B13 loads a 20,000-record dump (2,000 on PostgreSQL) and bulk-creates the same "
         "records as model instances, each run into a new collection; its check dumps the "
         "last loaded collection again and compares it with the file.",
         "",

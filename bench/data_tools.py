@@ -1,15 +1,15 @@
-"""The data tools' sides (issue 12): B11, ``dump`` in constant memory; B12, ``load``
+"""The data tools' sides (issue 12): B12, ``dump`` in constant memory; B13, ``load``
 against ``bulk_create`` of the same records, and the dump -> load round trip.
 
 The records carry nested and non-ASCII data and their permissions: every one is
 writable by the account that wrote it (what a write through the API leaves), every
 third is readable by one or two more principals. They are seeded straight into the
 server's storage (``bench.kinto_seed``); a dump of them, checked entry by entry
-against what was seeded, is the file that B12 loads.
+against what was seeded, is the file that B13 loads.
 
-B11 dumps 1,000 and 20,000 records (figures per record: a dump's time grows with
+B12 dumps 1,000 and 20,000 records (figures per record: a dump's time grows with
 the records, its memory does not; memory backend only, as the memory is the
-client's); its target is the peak memory growth of the 20,000-record dump. B12
+client's); its target is the peak memory growth of the 20,000-record dump. B13
 times ``load`` of a 20,000-record file (2,000 on PostgreSQL: ``--pg-records``) and
 ``bulk_create`` of the same records (ids, data, permissions) as model instances,
 each into a new collection on a server otherwise holding the same; its check then
@@ -19,7 +19,7 @@ These run on their own server (``SERVERS["data"]`` in ``bench.__main__``): on th
 memory backend, Kinto's permission backend with an index of each object's entries
 (``bench.kinto_permission``), without which every record written or read costs a
 scan of every entry on the server. ``python -m bench.data_tools [--quick] [--no-pg]
-[--pg-records N]`` runs these two alone (``python -m bench --only B11,B12``).
+[--pg-records N]`` runs these two alone (``python -m bench --only B12,B13``).
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ from kintorm.tools import dump, load
 Side = Callable[[], Any]
 
 DUMP_SMALL, DUMP_RECORDS = 1_000, 20_000
-#: B12's records; PostgreSQL writes about 20 ms a record on 2 cores (and reads each
+#: B13's records; PostgreSQL writes about 20 ms a record on 2 cores (and reads each
 #: record's permissions at about 10 ms): 20,000 there takes half an hour
 LOAD_RECORDS, LOAD_RECORDS_PG = 20_000, 2_000
-#: B11's target: the peak memory growth of a 20,000-record dump, in MiB
+#: B12's target: the peak memory growth of a 20,000-record dump, in MiB
 DUMP_MEMORY_MIB = 20.0
 ADMIN = "account:admin"
 
@@ -83,7 +83,7 @@ def _workdir(ctx: Ctx) -> str:
     return folder.name
 
 
-#: the shared collections (``Workload.uses``): B11's small one, and the one B11 and B12 share
+#: the shared collections (``Workload.uses``): B12's small one, and the one B12 and B13 share
 SMALL, LARGE = "data1k", "data20k"
 
 
@@ -120,13 +120,13 @@ def _differences(got: list[dict[str, Any]], meant: list[dict[str, Any]]) -> list
 
 
 def reference(ctx: Ctx) -> tuple[str, list[dict[str, Any]]]:
-    """B12's file: a dump of the seeded records (made once, untimed), checked against
+    """B13's file: a dump of the seeded records (made once, untimed), checked against
     what was seeded (same ids in the same order, same data and permissions)."""
     if "reference" not in ctx.kept:
         count = ctx.n(LOAD_RECORDS, LOAD_RECORDS_PG)
         source = _source(ctx, LARGE, count)
         name = str(source.collection_name)
-        path = ctx.kept.get(("dumped", name))  # B11's, of the same collection
+        path = ctx.kept.get(("dumped", name))  # B12's, of the same collection
         if path is None:
             path = os.path.join(_workdir(ctx), "reference.jsonl")
             started = time.perf_counter()
@@ -147,12 +147,12 @@ def reference(ctx: Ctx) -> tuple[str, list[dict[str, Any]]]:
         if wrong:
             raise SeedingError(f"the dump of the seeded records differs: {wrong[:5]}")
         ctx.kept["reference"] = (path, got)
-        ctx.drop(LARGE)  # B12's runs find a server holding nothing else
+        ctx.drop(LARGE)  # B13's runs find a server holding nothing else
     path, got = ctx.kept["reference"]
     return path, got
 
 
-# --- B11 dump: time per record and peak memory at 1,000 and 20,000 records -------------------
+# --- B12 dump: time per record and peak memory at 1,000 and 20,000 records -------------------
 
 
 def dump_side(key: str, count: int) -> Callable[[Ctx], Side]:
@@ -165,17 +165,17 @@ def dump_side(key: str, count: int) -> Callable[[Ctx], Side]:
 
         def run() -> None:
             _dump_to(client, path)
-            ctx.kept["dumped", client.collection_name] = path  # B12 may start from it
+            ctx.kept["dumped", client.collection_name] = path  # B13 may start from it
 
         return run
 
     return side
 
 
-# --- B12 load vs bulk_create of the same records; the round trip ------------------------------
+# --- B13 load vs bulk_create of the same records; the round trip ------------------------------
 
 
-def b12_bulk_create(ctx: Ctx) -> Side:
+def b13_bulk_create(ctx: Ctx) -> Side:
     """``bulk_create`` of the file's records as model instances (ids, data, permissions)
     into a new collection."""
     _, entries = reference(ctx)
@@ -203,7 +203,7 @@ def _load_into(ctx: Ctx, name: str, path: str) -> None:
         raise AssertionError(f"{len(progress.failures)} entries failed: {progress.failures[:3]}")
 
 
-def b12_load(ctx: Ctx) -> Side:
+def b13_load(ctx: Ctx) -> Side:
     """``load`` of the file into a new collection (conditional writes, as by default)."""
     path, _ = reference(ctx)
     name = ctx.fresh("load")
@@ -211,7 +211,7 @@ def b12_load(ctx: Ctx) -> Side:
     return lambda: _load_into(ctx, name, path)
 
 
-def b12_round_trip(ctx: Ctx) -> str:
+def b13_round_trip(ctx: Ctx) -> str:
     """Dump the last loaded collection (loading the file again, untimed, when the last
     run was bulk_create's) and compare it with the file; raises when they differ."""
     path, entries = reference(ctx)
@@ -234,9 +234,9 @@ def b12_round_trip(ctx: Ctx) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bench --only B11,B12`` with the same options, plus ``--pg-records``."""
+    """``python -m bench --only B12,B13`` with the same options, plus ``--pg-records``."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--pg-records", type=int, help="B12's records on PostgreSQL")
+    parser.add_argument("--pg-records", type=int, help="B13's records on PostgreSQL")
     known, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     import bench.data_tools as tools  # this file runs as __main__: set the module's
 
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         tools.LOAD_RECORDS_PG = known.pg_records
     from bench.__main__ import main as bench_main  # its workloads read the sizes set here
 
-    return bench_main(["--only", "B11,B12", *rest])
+    return bench_main(["--only", "B12,B13", *rest])
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """The reading sides: B1 (models vs dicts, and B9/B10 per record), B2 (many pages),
-B5 (count: the raw HEAD floor), B7 (get_record calls).
+B5 (count: the raw HEAD floor), B7 (get_record calls), B11 (a re-read answered 304).
 
 A side is ``side(ctx) -> callable``: the untimed setup happens in ``side``; the
 callable it returns is what gets timed. Sizes go through ``ctx.n`` (``--quick``).
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.context import BUCKET, TODO_FIELDS, Ctx, model
+from kintorm import ListingCache
 
 Side = Callable[[], Any]
 
@@ -35,6 +36,22 @@ def read_models(key: str, count: int) -> Callable[[Ctx], Side]:
         name = ctx.shared(key, ctx.n(count))
         todo = model(name, TODO_FIELDS)
         return lambda: list(todo.objects.using(ctx.client))
+
+    return side
+
+
+def reread_models(key: str, count: int) -> Callable[[Ctx], Side]:
+    """B11: ``list(Model.objects.using(client))`` again on an unchanged collection of
+    ``count`` todos, through a client whose ``listing_cache`` holds the listing: a
+    ``304 Not Modified``, then new instances decoded from the held pages."""
+
+    def side(ctx: Ctx) -> Side:
+        name = ctx.shared(key, ctx.n(count))
+        todo = model(name, TODO_FIELDS)
+        client = ctx.client.clone()
+        client.listing_cache = ListingCache()
+        list(todo.objects.using(client))  # the first read, held
+        return lambda: list(todo.objects.using(client))
 
     return side
 

@@ -1,4 +1,4 @@
-"""The table of workloads (issues 5, 11 and 12): what each measures, against which
+"""The table of workloads (issues 5, 11, 12 and 13): what each measures, against which
 baseline, and its target. The sides live in ``bench.reads``, ``bench.writes`` and
 ``bench.data_tools``.
 
@@ -210,6 +210,19 @@ WORKLOADS = (
     ),
     Workload(
         "B11",
+        "re-read 3,000 records of an unchanged collection (listing_cache: a 304) vs a first read",
+        "wall ≤ 0.7x, client CPU ≤ 1.0x",
+        "wall",
+        0.7,
+        reads.read_models("read3k", 3_000),
+        reads.reread_models("read3k", 3_000),
+        also=(("cpu", 1.0),),
+        mapper=True,
+        uses=("read3k",),
+        baseline="first read (list(qs))",
+    ),
+    Workload(
+        "B12",
         f"dump {data_tools.DUMP_SMALL:,} vs {data_tools.DUMP_RECORDS:,} records with their "
         "permissions (figures per record)",
         f"peak memory growth < {data_tools.DUMP_MEMORY_MIB:.0f} MiB",
@@ -228,20 +241,20 @@ WORKLOADS = (
         server="data",
     ),
     Workload(
-        "B12",
+        "B13",
         f"load {data_tools.LOAD_RECORDS:,} dumped records (PostgreSQL: "
         f"{data_tools.LOAD_RECORDS_PG:,}) vs bulk_create of the same (ids, data, permissions)",
         "wall ≤ 1.1x, round trip exact",
         "wall",
         1.1,
-        data_tools.b12_bulk_create,
-        data_tools.b12_load,
+        data_tools.b13_bulk_create,
+        data_tools.b13_load,
         mapper=True,
         uses=(data_tools.LARGE,),
         baseline="bulk_create",
         reps=2,
         warmup=0,
         server="data",
-        check=data_tools.b12_round_trip,
+        check=data_tools.b13_round_trip,
     ),
 )

@@ -40,22 +40,22 @@ def test_bench_smoke_run_compares_both_clients() -> None:
 
 
 def test_data_tools_smoke_run_checks_the_round_trip() -> None:
-    out = _smoke("bench.data_tools", timeout=600)  # B11 and B12, on their own server
+    out = _smoke("bench.data_tools", timeout=600)  # B12 and B13, on their own server
     assert "== Kinto on memory (data server) ==" in out
-    rows = {line.split()[0]: line for line in out.splitlines() if line[:3] in ("B11", "B12")}
-    assert set(rows) == {"B11", "B12"}, out[-2000:]
-    assert "MiB" in rows["B11"] and "x" in rows["B12"].split("bulk_create")[-1]
+    rows = {line.split()[0]: line for line in out.splitlines() if line[:3] in ("B12", "B13")}
+    assert set(rows) == {"B12", "B13"}, out[-2000:]
+    assert "MiB" in rows["B12"] and "x" in rows["B13"].split("bulk_create")[-1]
     assert "dump -> load round trip exact: 2,000 records" in out
 
 
 def test_only_names_a_workload_and_its_variants() -> None:
     from bench.__main__ import selected
 
-    assert [w.id for w in selected("B1")] == ["B1-3k", "B1"]  # not B10, B11, B12
+    assert [w.id for w in selected("B1")] == ["B1-3k", "B1"]  # not B10 to B13
     assert [w.id for w in selected("b2")] == ["B2a", "B2b"]
-    assert [w.id for w in selected("B11,B12")] == ["B11", "B12"]
+    assert [w.id for w in selected("B12,B13")] == ["B12", "B13"]
     with pytest.raises(SystemExit, match="unknown workload"):
-        selected("B13")
+        selected("B14")
 
 
 def test_run_order_reads_each_shared_collection_in_one_stretch() -> None:

@@ -41,3 +41,8 @@ def test_misuses_are_reported() -> None:
     assert set(reported) == set(expected), out
     for n, message in expected.items():
         assert message in reported[n], (n, reported[n])
+
+
+def test_attachment_fields_and_calls_are_typed() -> None:
+    out, code = mypy(HERE / "attachments.py")
+    assert (out, code) == ("", 0)

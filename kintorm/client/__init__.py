@@ -14,6 +14,7 @@ from kintorm.client.exceptions import (
     PreconditionFailed,
     TransportError,
 )
+from kintorm.client.listing_cache import ListingCache
 from kintorm.client.login import BrowserOAuth
 from kintorm.client.patch import BasicPatch, JSONPatch, MergePatch, PatchType
 from kintorm.client.session import Session, create_session
@@ -33,6 +34,7 @@ __all__ = [
     "KintoBatchException",
     "KintoClient",
     "KintoException",
+    "ListingCache",
     "MalformedResponse",
     "MergePatch",
     "Page",

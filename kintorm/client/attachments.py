@@ -2,21 +2,78 @@
 
 The file reads and writes are effects (``ReadFile``, ``WriteFile``, ...): the
 driver performs them, an ``AsyncClient`` in a thread, so that the event loop
-never waits on the disk.
+never waits on the disk. The pure helpers (:func:`upload_request`,
+:func:`attachment_url`, :func:`local_filename`) are the mapper's too.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import os
+from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from kintorm.client.effects import IsDir, Op, ReadFile, SameFile, WriteFile
 from kintorm.client.encoding import encode_json
 from kintorm.client.messages import File, Request
 from kintorm.client.operation import operation
 from kintorm.client.resources import JSONDict, Permissions, Verbs
+
+__all__ = [
+    "ATTACHMENT_SUFFIX",
+    "Attachments",
+    "attachment_url",
+    "local_filename",
+    "upload_request",
+]
+
+#: kinto-attachment's endpoint, below the record's
+ATTACHMENT_SUFFIX = "/attachment"
+
+
+def upload_request(
+    path: str,
+    file: File,
+    data: JSONDict | None = None,
+    permissions: Permissions | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Request:
+    """The multipart ``POST`` of ``file`` to the record at ``path``: the file as the
+    ``attachment`` part, ``data`` and ``permissions`` as JSON form fields (the plugin
+    writes them with the file, creating the record when it does not exist)."""
+    form = {
+        key: encode_json(value).decode()
+        for key, value in (("data", data), ("permissions", permissions))
+        if value is not None
+    }
+    return Request(
+        "POST", path + ATTACHMENT_SUFFIX, headers=dict(headers or {}), files=(file,), form=form
+    )
+
+
+def attachment_url(location: str, base_url: str | None) -> str:
+    """Where the file is: ``location`` when absolute (kinto-attachment makes it so when
+    its base URL is set), else joined to the ``base_url`` the server's capabilities
+    announce (as kinto-http joins them). ValueError when there is nothing to join to."""
+    if urlsplit(location).scheme:
+        return location
+    if not base_url:
+        raise ValueError(
+            f"the attachment location {location!r} is relative and the server announces "
+            "no attachments base_url"
+        )
+    return urljoin(base_url.rstrip("/") + "/", location.lstrip("/"))
+
+
+def local_filename(filename: Any) -> str:
+    """The attachment's ``filename`` as a name inside a local folder: its last part only
+    (a name the uploader chose must not reach outside the folder); ValueError for a
+    name that is none (empty, ``.``, ``..``)."""
+    name = os.path.basename(str(filename).replace("\\", "/"))
+    if name in ("", ".", ".."):
+        raise ValueError(f"the attachment's filename {filename!r} cannot name a local file")
+    return name
 
 
 class Attachments(Verbs):
@@ -40,27 +97,20 @@ class Attachments(Verbs):
     ) -> Op[JSONDict]:
         """Upload ``filepath`` as the record's attachment (multipart ``POST .../attachment``),
         the file read by the driver."""
-        path = self._path("record", id=id, bucket=bucket, collection=collection) + "/attachment"
+        path = self._path("record", id=id, bucket=bucket, collection=collection)
         filename = filename or os.path.basename(filepath)
         mimetype = mimetype or mimetypes.guess_type(str(filepath))[0]
         content = yield ReadFile(os.fspath(filepath))
-        form = {
-            key: encode_json(value).decode()
-            for key, value in (("data", data), ("permissions", permissions))
-            if value is not None
-        }
-        request = Request(
-            "POST", path, files=(File("attachment", filename, content, mimetype),), form=form
-        )
-        return (yield from self._json(request))
+        file = File("attachment", filename, content, mimetype)
+        return (yield from self._json(upload_request(path, file, data, permissions)))
 
     @operation
     def remove_attachment(
         self, /, id: str, bucket: str | None = None, collection: str | None = None
     ) -> Op[JSONDict | None]:
         """Remove the record's attachment; the server's answer, or ``None`` for a 204."""
-        path = self._path("record", id=id, bucket=bucket, collection=collection) + "/attachment"
-        response = yield from self._send(Request("DELETE", path))
+        path = self._path("record", id=id, bucket=bucket, collection=collection)
+        response = yield from self._send(Request("DELETE", path + ATTACHMENT_SUFFIX))
         return response.json() if response.content else None
 
     @operation
@@ -80,16 +130,17 @@ class Attachments(Verbs):
             raise ValueError(f"record {record.get('id')!r} has no attachment")
         info = yield from type(self).server_info.op(self)
         base_url = info["capabilities"]["attachments"]["base_url"]
-        target = str(filepath) if filepath is not None else attachment["filename"]
-        if (yield IsDir(target)):
-            target = os.path.join(target, attachment["filename"])
+        if filepath is None:
+            target = local_filename(attachment["filename"])
+        elif (yield IsDir(str(filepath))):
+            target = os.path.join(filepath, local_filename(attachment["filename"]))
+        else:
+            target = str(filepath)
         if not overwrite and (
             yield SameFile(target, attachment.get("size"), attachment.get("hash"))
         ):
             return target  # already up to date (a stale file is downloaded again)
-        # kinto-attachment sends an absolute location when its base_url is set,
-        # a relative one otherwise: join them as kinto-http does.
-        url = urljoin(base_url.rstrip("/") + "/", attachment["location"].lstrip("/"))
+        url = attachment_url(attachment["location"], base_url)
         response = yield from self._send(Request("GET", url))
         yield WriteFile(target, response.content)
         if save_metadata:

@@ -31,6 +31,7 @@ from kintorm.client.effects import Op, Stream
 from kintorm.client.endpoints import Endpoints, check_id, endpoint
 from kintorm.client.exceptions import KintoException
 from kintorm.client.history import History
+from kintorm.client.listing_cache import ListingCache, cached_paginate
 from kintorm.client.messages import JSON_CONTENT_TYPE, Headers, Request, Response
 from kintorm.client.operation import operation, stream
 from kintorm.client.pagination import paginate
@@ -45,10 +46,12 @@ from kintorm.client.transport import Timeout
 
 logger = logging.getLogger("kintorm.client")
 
-#: clone() arguments that need a connection of their own
+#: clone() arguments that need settings and state of their own (a Session)
 _CONNECTION_SETTINGS = frozenset(
     {"server_url", "auth", "retry", "retry_after", "headers", "verify", "dry_mode", "session"}
 )
+#: clone() arguments that also need a connection pool of their own
+_POOL_SETTINGS = frozenset({"verify", "session"})
 
 
 class EndpointPath(str):
@@ -102,6 +105,7 @@ class BaseClient(Records, Containers, History, Attachments, Review):
         dry_mode: bool = False,
         verify: bool | str = True,
         _share: BaseClient | None = None,
+        _pool: Any = None,
     ) -> None:
         self.bucket_name = bucket
         self.collection_name = collection
@@ -110,6 +114,9 @@ class BaseClient(Records, Containers, History, Attachments, Review):
         self.endpoints = Endpoints()
         self._batch_results: list[Any] | None = None
         self._facade: ClientSession | None = None
+        #: the listings the mapper's query sets share on this client and its clones
+        #: (None: each query set keeps its own); see ListingCache
+        self.listing_cache: ListingCache | None = None
         #: a session given by the user (kinto-http's tests pass a mock): requests go to it
         self._custom_session: Any = None
         if session is not None:
@@ -134,6 +141,7 @@ class BaseClient(Records, Containers, History, Attachments, Review):
             self._transport: Any = (
                 _share._transport if same_library else self._make_transport(self._verify)
             )
+            self.listing_cache = _share.listing_cache
             return
         if not server_url:
             raise ValueError("server_url is required, e.g. 'http://localhost:8888/v1'")
@@ -153,7 +161,7 @@ class BaseClient(Records, Containers, History, Attachments, Review):
             dry_mode=dry_mode,
             any_origin=self._custom_session is not None,
         )
-        self._transport = self._make_transport(verify)
+        self._transport = _pool if _pool is not None else self._make_transport(verify)
 
     def _make_transport(self, verify: bool | str) -> Any:
         raise NotImplementedError
@@ -246,8 +254,13 @@ class BaseClient(Records, Containers, History, Attachments, Review):
     def clone(self, **kwargs: Any) -> Self:
         """A new client sharing this one's connection pool, credentials and settings,
         overriding only what is passed (``bucket=``, ``collection=``, ``timeout=``, ...).
-        Passing a connection setting (``server_url``, ``auth``, ``retry``, ``headers``,
-        ...) makes a client with its own connection and state."""
+
+        Passing a connection setting (``auth``, ``headers``, ``retry``, ``server_url``,
+        ...) makes a client with settings and state of its own (its own server info,
+        Backoff pause and credentials), still on this client's connection pool unless
+        ``verify`` or ``session`` is passed: ``client.clone(auth=token)`` per request
+        costs no new connection. Clones share the ``listing_cache`` (keyed by
+        credentials) and, on the same server, what ``server_facts()`` read."""
         defaults: dict[str, Any] = {
             "bucket": self.bucket_name,
             "collection": self.collection_name,
@@ -260,6 +273,9 @@ class BaseClient(Records, Containers, History, Attachments, Review):
             return type(self)(**{**defaults, **kwargs})
         kwargs.pop("session", None)
         session = self._session
+        pool = None
+        if not _POOL_SETTINGS & kwargs.keys() and self._router() is None:
+            pool = self._transport
         defaults |= {
             "dry_mode": session.dry_mode,
             "server_url": session.server_url,
@@ -269,7 +285,11 @@ class BaseClient(Records, Containers, History, Attachments, Review):
             "headers": dict(session.headers),  # a custom User-Agent stays
             "verify": self._verify,
         }
-        return type(self)(**{**defaults, **kwargs})
+        made = type(self)(**{**defaults, **kwargs}, _pool=pool)
+        made.listing_cache = self.listing_cache
+        if made.server_url == self.server_url:
+            made._session.facts = session.facts
+        return made
 
     def __repr__(self) -> str:
         """kinto-http's form: ``<KintoClient http://host/v1/buckets/b/collections/c>``."""
@@ -307,9 +327,24 @@ class BaseClient(Records, Containers, History, Attachments, Review):
     @operation
     def server_info(self) -> Op[JSONDict]:
         """``GET /v1/``: version, settings, capabilities and the current user (cached)."""
-        if self._session.server_info is None:
-            self._session.server_info = yield from self._json(Request("GET", "/"))
-        return self._session.server_info
+        session = self._session
+        if session.server_info is None:
+            session.server_info = yield from self._json(Request("GET", "/"))
+        if session.facts.info is None and not session.dry_mode:
+            session.facts.info = {k: v for k, v in session.server_info.items() if k != "user"}
+        return session.server_info
+
+    @operation
+    def server_facts(self) -> Op[JSONDict]:
+        """``server_info()`` without its ``user`` part: the version, settings and
+        capabilities, the same for every user. One ``GET /`` serves this client and its
+        clones on the same server, whatever their credentials (per-request clones made
+        with ``clone(auth=...)`` read it no more)."""
+        facts = self._session.facts
+        if facts.info is not None:
+            return facts.info
+        info = yield from BaseClient.server_info.op(self)
+        return facts.info if facts.info is not None else info  # dry mode: not kept
 
     # --- requests built by the caller -----------------------------------------
 
@@ -323,11 +358,36 @@ class BaseClient(Records, Containers, History, Attachments, Review):
         return self._send(request, ok=frozenset(ok))
 
     @stream
-    def paginate(self, /, request: Request, *, pages: float = float("inf")) -> Stream:
+    def paginate(
+        self,
+        /,
+        request: Request,
+        *,
+        pages: float = float("inf"),
+        cache: ListingCache | None = None,
+    ) -> Stream:
         """The ``data`` list of each page of the listing ``request`` (a GET, or a plural
         DELETE), following ``Next-Page`` up to ``pages`` pages, one page held at a time;
-        nothing on 304 (``If-None-Match`` matched)."""
-        return paginate(self._session, request, pages=pages)
+        nothing on 304 (``If-None-Match`` matched).
+
+        With a ``cache`` (a :class:`ListingCache`), a GET listing held there under this
+        client's credentials is revalidated (``If-None-Match`` with its ETag) and, on
+        304, its pages are emitted again from the cache; the pages read are held there
+        for the next time."""
+        key = None if cache is None else self._listing_key(cache, request)
+        if cache is None or key is None:
+            return paginate(self._session, request, pages=pages)
+        return cached_paginate(self._session, request, cache, key, pages=pages)
+
+    def _listing_key(self, cache: ListingCache, request: Request) -> bytes | None:
+        """The key of ``request`` in ``cache`` as this client sends it: its credentials,
+        headers and URL; None when the identity is not ours to tell (an auth object
+        of the transport library, or a session object the requests go through)."""
+        if self._credentials.passthrough is not None or self._router() is not None:
+            return None
+        headers = sorted({**self._session.headers, **request.headers}.items())
+        identity = f"{self._credentials.header or ''}\x00{headers!r}"
+        return cache.key(identity, self._session.url(request))
 
     @operation
     def send_batch(
@@ -345,7 +405,7 @@ class BaseClient(Records, Containers, History, Attachments, Review):
         ``resends`` times (this client's ``retry`` by default); failures are raised
         together as :class:`~kintorm.client.exceptions.KintoBatchException`, each with
         its ``index`` (4xx ones other than 409 ignored with ``ignore_4xx``)."""
-        info = yield from BaseClient.server_info.op(self)
+        info = yield from BaseClient.server_facts.op(self)
         return (
             yield from send_batches(
                 self._session, list(requests), info, ignore_4xx=ignore_4xx, resends=resends
@@ -373,7 +433,7 @@ class BaseClient(Records, Containers, History, Attachments, Review):
         if self._session.dry_mode:  # kinto-http's dry mode: recorded, answered {} each
             batch_client._batch_results = [{} for _ in requests]
             return batch_client._batch_results
-        info = yield from BaseClient.server_info.op(self)
+        info = yield from BaseClient.server_facts.op(self)
         results = yield from send_batches(
             self._session, requests, info, ignore_4xx=batch_client.ignore_batch_4xx
         )

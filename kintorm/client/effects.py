@@ -13,15 +13,18 @@ the trampolines (``trampoline.py``) and the drivers that perform effects
   turn by the sync trampoline, concurrently by the async one);
 * :class:`Await` -> what an awaitable of the caller's (an async hook) gives: awaited
   by the async trampoline, refused by the sync one;
-* a :class:`FileEffect` (:class:`ReadFile`, :class:`WriteFile`, :class:`IsDir`,
-  :class:`SameFile`) -> what its ``run()`` returns: file I/O, which the async
-  driver performs in a thread so that the event loop never waits on a disk.
+* a :class:`FileEffect` (:class:`ReadFile`, :class:`ReadStream`, :class:`WriteFile`,
+  :class:`WriteVerified`, :class:`IsDir`, :class:`SameFile`) -> what its ``run()``
+  returns: file I/O (and the hashing of what is written), which the async driver
+  performs in a thread so that the event loop never waits on a disk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import secrets
 from collections.abc import Awaitable, Generator, Sequence
 from typing import Any, TypeVar
 
@@ -41,10 +44,12 @@ __all__ = [
     "IsDir",
     "Op",
     "ReadFile",
+    "ReadStream",
     "SameFile",
     "Sleep",
     "Stream",
     "WriteFile",
+    "WriteVerified",
 ]
 
 T = TypeVar("T")
@@ -115,6 +120,24 @@ class ReadFile(FileEffect):
 
 
 @attrs.frozen
+class ReadStream(FileEffect):
+    """The bytes ``stream.read()`` gives (a file object opened in binary mode);
+    TypeError for one that gives text."""
+
+    stream: Any
+
+    def run(self) -> bytes:
+        """Read what is left of the stream."""
+        content = self.stream.read()
+        if not isinstance(content, bytes | bytearray | memoryview):
+            raise TypeError(
+                f"reading {self.stream!r} gave {type(content).__name__}, not bytes: "
+                "open the file in binary mode ('rb')"
+            )
+        return bytes(content)
+
+
+@attrs.frozen
 class WriteFile(FileEffect):
     """Write ``content`` to ``path`` (its folders made first); answered ``None``."""
 
@@ -158,8 +181,60 @@ class SameFile(FileEffect):
         return bool(digest.hexdigest() == self.sha256)
 
 
+@attrs.frozen
+class WriteVerified(FileEffect):
+    """Check that ``content`` is ``size`` bytes whose sha256 is ``sha256``; only then
+    write it to ``target``: a path (through a temporary file in its folder renamed over
+    it, so that no partial file is ever there), a binary file object, or None (nothing
+    written). Answered with the content's sha256 (hex)."""
+
+    content: bytes = attrs.field(repr=lambda c: f"<{len(c)} bytes>")
+    sha256: str
+    size: int
+    target: Any = None
+
+    def run(self) -> str:
+        """Hash, compare, then write."""
+        digest = hashlib.sha256(self.content).hexdigest()
+        if digest != self.sha256 or len(self.content) != self.size:
+            return digest
+        if isinstance(self.target, str):
+            _replace(self.target, self.content)
+        elif self.target is not None:
+            self.target.write(self.content)
+        return digest
+
+
+def _replace(path: str, content: bytes) -> None:
+    """Write ``content`` to a temporary file beside ``path``, then rename it over ``path``:
+    ``path`` holds the old bytes or the new ones, never a part (the temporary file is
+    removed when anything fails)."""
+    folder, name = os.path.split(path)
+    os.makedirs(folder or ".", exist_ok=True)
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.part")
+    # the mode a new file gets (0o666 less the umask), not mkstemp's 0o600
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
 #: every kind of file effect, for the drivers' tables
-FILE_EFFECTS: tuple[type[FileEffect], ...] = (ReadFile, WriteFile, IsDir, SameFile)
+FILE_EFFECTS: tuple[type[FileEffect], ...] = (
+    ReadFile,
+    ReadStream,
+    WriteFile,
+    WriteVerified,
+    IsDir,
+    SameFile,
+)
 
 Effect = Request | Sleep | Emit | Fanout | Await | FileEffect
 #: An operation: yields effects, returns T.

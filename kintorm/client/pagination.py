@@ -9,7 +9,7 @@ import attrs
 
 from kintorm.client.effects import Emit, Op, Stream
 from kintorm.client.exceptions import MalformedResponse
-from kintorm.client.messages import NOT_MODIFIED, Request, preview
+from kintorm.client.messages import NOT_MODIFIED, Request, Response, preview
 from kintorm.client.retries import send
 from kintorm.client.shared import Session
 
@@ -65,20 +65,31 @@ def paginate(session: Session, request: Request, *, pages: float = float("inf"))
         response = yield from send(session, current)
         if response.status_code == NOT_MODIFIED or session.dry_mode:
             return  # If-None-Match matched, or nothing was sent: no page (as kinto-http)
-        body = response.json() if response.content else {"data": []}
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            malformed = MalformedResponse(
-                f"a listing without a data list: {preview(response.text)!r}",
-                request=current,
-                response=response,
-            )
-            malformed.path_prefix = session.root_path
-            raise malformed
-        yield Emit(data)
+        yield Emit(page_data(session, current, response))
         done += 1
-        next_page = response.headers.get("Next-Page")
-        current = None
-        if next_page:
-            path, params = session.relative(next_page)
-            current = attrs.evolve(request, path=path, params=params)
+        current = next_request(session, request, response)
+
+
+def page_data(session: Session, request: Request, response: Response) -> list[Any]:
+    """The ``data`` list of a listing's page; MalformedResponse when it has none."""
+    body = response.json() if response.content else {"data": []}
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        malformed = MalformedResponse(
+            f"a listing without a data list: {preview(response.text)!r}",
+            request=request,
+            response=response,
+        )
+        malformed.path_prefix = session.root_path
+        raise malformed
+    return data
+
+
+def next_request(session: Session, request: Request, response: Response) -> Request | None:
+    """The request of the page after ``response`` (``request`` with the parameters of
+    its ``Next-Page`` link), None on the last page. A link to another origin is refused."""
+    next_page = response.headers.get("Next-Page")
+    if not next_page:
+        return None
+    path, params = session.relative(next_page)
+    return attrs.evolve(request, path=path, params=params)

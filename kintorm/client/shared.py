@@ -13,6 +13,15 @@ from kintorm.client.messages import Request
 
 
 @attrs.define
+class ServerFacts:
+    """What the server's root (``GET /``) says that is the same for every user (its
+    ``user`` part left out), shared by a client and its clones, whatever their
+    credentials."""
+
+    info: dict[str, Any] | None = None
+
+
+@attrs.define
 class Session:
     """Settings and mutable state shared by a client and its clones."""
 
@@ -27,6 +36,8 @@ class Session:
     #: follow Next-Page links to any origin: only when every request goes through a
     #: session object of the user's (a mock), which adds no credentials of ours
     any_origin: bool = False
+    #: the server's facts, shared also with clones that have other credentials
+    facts: ServerFacts = attrs.field(factory=ServerFacts)
 
     @property
     def origin(self) -> tuple[str, str]:

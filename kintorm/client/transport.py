@@ -4,6 +4,11 @@ They know nothing about Kinto: no retries, no status handling, no JSON. A
 transport failure (no response at all) becomes a :class:`TransportError` whose
 message names the method and path, never the headers.
 
+Neither keeps cookies: Kinto sets none, kinto-http kept none (a new ``requests``
+call each time), and a connection pool that clones with other credentials share
+(``client.clone(auth=...)`` per request) must not hand one user's cookie (set by a
+proxy in front of Kinto, say) to another's requests.
+
 The async transport runs on ``httpx2`` (the maintained fork of httpx) when it is
 installed, else on ``httpx``: both have the same API. ``$KINTORM_ASYNC_HTTP``
 (``httpx2`` or ``httpx``) chooses one when both are installed. Neither is needed
@@ -13,6 +18,7 @@ by the sync client: they are imported when the first ``AsyncClient`` is made.
 from __future__ import annotations
 
 import functools
+import http.cookiejar
 import importlib
 import os
 import ssl
@@ -59,6 +65,12 @@ def _files(request: Request) -> Any:
     return [(f.field, (f.filename, f.content, f.mimetype)) for f in request.files] or None
 
 
+def refuse_cookies(jar: http.cookiejar.CookieJar) -> http.cookiejar.CookieJar:
+    """``jar``, made to keep no cookie a response sets (see the module docstring)."""
+    jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return jar
+
+
 def _failure(request: Request, exc: BaseException) -> TransportError:
     kind = type(exc).__name__
     return TransportError(f"{request.method} {request.path}: no response ({kind}: {exc})")
@@ -78,6 +90,7 @@ class RequestsTransport:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
+            refuse_cookies(session.cookies)
         return session
 
     def send(
@@ -176,6 +189,7 @@ class HttpxTransport:
     ) -> None:
         self._http = async_http()
         self._client = client or self._http.AsyncClient(verify=_tls(verify), follow_redirects=True)
+        refuse_cookies(self._client.cookies.jar)
 
     async def send(
         self,

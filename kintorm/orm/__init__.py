@@ -1,8 +1,10 @@
 """The object mapper: attrs models of Kinto records, lazy query sets, safe saves."""
 
+from kintorm.orm.attachments import Attachment, AttachmentError, AttachmentHashMismatch
 from kintorm.orm.bulk import BulkError, BulkResult, Outcome
 from kintorm.orm.connection import connect, disconnect, get_default_client
 from kintorm.orm.convert import converter
+from kintorm.orm.cursor import InvalidCursor, InvalidPageSize, PageError, set_cursor_key
 from kintorm.orm.exceptions import (
     ConflictError,
     DeferredFieldError,
@@ -28,29 +30,39 @@ from kintorm.orm.hooks import (
 from kintorm.orm.manager import Manager
 from kintorm.orm.model import Record
 from kintorm.orm.query import Change, CompiledRequest, QuerySet, compile_queries, compile_query
+from kintorm.orm.query.pages import CursorPage
+from kintorm.orm.scope import Scope, using
 from kintorm.orm.state import DEFERRED, Permissions
 
 __all__ = [
     "DEFERRED",
     "AfterHookError",
+    "Attachment",
+    "AttachmentError",
+    "AttachmentHashMismatch",
     "BulkError",
     "BulkResult",
     "Change",
     "CompiledRequest",
     "ConflictError",
+    "CursorPage",
     "DeferredFieldError",
     "DoesNotExist",
     "FieldError",
     "HookContext",
+    "InvalidCursor",
+    "InvalidPageSize",
     "InvalidRecord",
     "Manager",
     "MultipleObjectsReturned",
     "ORMError",
     "Outcome",
+    "PageError",
     "PermissionDenied",
     "Permissions",
     "QuerySet",
     "Record",
+    "Scope",
     "UnsupportedQuery",
     "ValidationError",
     "after_create",
@@ -65,4 +77,6 @@ __all__ = [
     "converter",
     "disconnect",
     "get_default_client",
+    "set_cursor_key",
+    "using",
 ]

@@ -24,6 +24,7 @@ from kintorm.client.exceptions import (
     KintoException,
     MalformedResponse,
 )
+from kintorm.client.listing_cache import ListingCache
 from kintorm.client.messages import Request
 from kintorm.client.pagination import collect, relay
 from kintorm.orm.bulk import NotSent
@@ -36,6 +37,7 @@ __all__ = [
     "count_op",
     "each_item",
     "get_if_modified_op",
+    "listing_page_op",
     "merged_records_stream",
     "records_stream",
 ]
@@ -79,10 +81,15 @@ BULK_RESENDS = 10
 
 
 def records_stream(
-    client: BaseClient, request: Request, start: int = 0, stop: int | None = None
+    client: BaseClient,
+    request: Request,
+    start: int = 0,
+    stop: int | None = None,
+    cache: ListingCache | None = None,
 ) -> Stream:
     """Emit the pages of a listing (tombstones included), following ``Next-Page``,
-    without its first ``start`` items, and stop once ``stop`` items were listed."""
+    without its first ``start`` items, and stop once ``stop`` items were listed;
+    revalidated in ``cache`` when given (see ``BaseClient.paginate``)."""
     seen = 0
 
     def window(page: list[Any]) -> tuple[Iterable[Any], bool]:
@@ -93,7 +100,7 @@ def records_stream(
         seen += len(page)
         return [page[skip:]], stop is not None and seen >= stop
 
-    return relay(_listing(client, request), window)
+    return relay(_listing(client, request, cache), window)
 
 
 def merged_records_stream(
@@ -102,6 +109,7 @@ def merged_records_stream(
     descending: bool,
     start: int = 0,
     stop: int | None = None,
+    cache: ListingCache | None = None,
 ) -> Stream:
     """Emit, as one page, the records of the listings ``requests`` (disjoint, each
     sorted by ``last_modified`` only) merged into that order, ``[start:stop]``.
@@ -111,7 +119,7 @@ def merged_records_stream(
     collection, tombstones included, so the merge is Kinto's own order."""
     listings: list[list[Any]] = []
     for request in requests:
-        listings.append((yield from collect(records_stream(client, request, 0, stop))))
+        listings.append((yield from collect(records_stream(client, request, 0, stop, cache))))
     merged = list(heapq.merge(*listings, key=_last_modified, reverse=descending))
     yield Emit(merged[start:stop])
 
@@ -120,12 +128,26 @@ def _last_modified(record: Any) -> int:
     return int(record["last_modified"])
 
 
-def _listing(client: BaseClient, request: Request) -> Stream:
+def _listing(client: BaseClient, request: Request, cache: ListingCache | None) -> Stream:
     """paginate(), with a 404 (no such collection) raised as CollectionNotFound."""
     try:
-        yield from BaseClient.paginate.op(client, request)
+        yield from BaseClient.paginate.op(client, request, cache=cache)
     except KintoException as exc:
         raise _collection_error(exc) from exc
+
+
+def listing_page_op(client: BaseClient, request: Request) -> Op[tuple[list[Any], str | None]]:
+    """One page of a listing: its ``data`` list and its ``Next-Page`` URL (``None`` on
+    the last page), a 404 raised as CollectionNotFound. The URL is not followed."""
+    try:
+        response = yield from BaseClient.send.op(client, request)
+    except KintoException as exc:
+        raise _collection_error(exc) from exc
+    body = response.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise MalformedResponse("a listing without a data list", request=request, response=response)
+    return data, response.headers.get("Next-Page") or None
 
 
 def _collection_error(exc: KintoException) -> KintoException:
@@ -166,7 +188,7 @@ def batch_op(
     :class:`~kintorm.orm.bulk.NotSent` (``maybe_applied`` false), so that exactly the unknown items
     (``maybe_applied``) and the unsent ones are left to re-run.
     """
-    info = yield from BaseClient.server_info.op(client)
+    info = yield from BaseClient.server_facts.op(client)
     size = (info.get("settings") or {}).get("batch_max_requests") or len(requests) or 1
     fatal = _Fatal()
     chunks = [

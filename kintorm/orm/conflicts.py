@@ -64,13 +64,15 @@ def _pause(attempt: int, spent: float = 0.01) -> Sleep:
     return Sleep(random.uniform(0.0, min(span, MAX_PAUSE)))
 
 
-def _load_op(model: type[M], client: BaseClient, record_id: str) -> Op[tuple[M, JSONDict]]:
-    """The record (with its permissions) and the server's body."""
+def _load_op(
+    model: type[M], client: BaseClient, record_id: str, remember: BaseClient | None
+) -> Op[tuple[M, JSONDict]]:
+    """The record (with its permissions, remembering ``remember``) and the server's body."""
     body = yield from record_op(model, client, record_id)
     data = body.get("data")
     if not isinstance(data, dict):
         raise KintoException(f"expected a record, got {body!r}")
-    return codec_for(model).load(data, body.get("permissions"), client=client), body
+    return codec_for(model).load(data, body.get("permissions"), client=remember), body
 
 
 def _value(doc: JSONDict, key: str) -> Any:
@@ -87,7 +89,7 @@ def _rebase_op(obj: Record, client: BaseClient, conflict: ConflictError) -> Op[N
     base, mine = st.snapshot, codec_for(type(obj)).dump(obj)
     local = changed_keys(base, mine)
     try:
-        server, body = yield from _load_op(model, client, obj.id)
+        server, body = yield from _load_op(model, client, obj.id, st.client)
     except model.DoesNotExist:
         raise conflict from None  # deleted meanwhile: nothing to merge into
     theirs = state(server).snapshot
@@ -117,7 +119,7 @@ def _rebase_op(obj: Record, client: BaseClient, conflict: ConflictError) -> Op[N
         for key in local
     }
     pins = st.pins
-    codec_for(type(obj)).apply(obj, body, client)
+    codec_for(type(obj)).apply(obj, body, st.client)
     if pins:  # the kept objects that cannot be weakly referenced keep their keys
         st.pins = {**pins, **(st.pins or {})}
     for key, value in kept.items():
@@ -161,14 +163,16 @@ def update_with_retry_op(
     record_id: str,
     fn: Callable[[M], Any],
     attempts: int = DEFAULT_ATTEMPTS,
+    remember: BaseClient | None = None,
 ) -> Op[M]:
     """Load, ``fn(record)``, save (with the record's hooks: the before hooks at each
-    attempt, after ``fn``); on 412 load again and call ``fn`` again."""
+    attempt, after ``fn``); on 412 load again and call ``fn`` again. The record
+    remembers ``remember`` (the manager's own client, see kintorm.orm.scope)."""
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     for attempt in range(attempts):
         began = time.monotonic()
-        obj, _ = yield from _load_op(model, client, record_id)
+        obj, _ = yield from _load_op(model, client, record_id, remember)
         fn(obj)
         save = save_op(obj, client, "auto", False)
         try:

@@ -47,6 +47,7 @@ def get_default_client() -> BaseClient:
     if _default is None:
         raise RuntimeError(
             "no Kinto client: call kintorm.connect(server_url, auth=...) first, bind one "
-            "with Model.bind(client), or use Model.objects.using(client)"
+            "with Model.bind(client), use Model.objects.using(client), or make the calls "
+            "inside 'with kintorm.using(client):'"
         )
     return _default

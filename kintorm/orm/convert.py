@@ -28,6 +28,7 @@ from cattrs.errors import AttributeValidationNote
 from cattrs.v import format_exception
 
 from kintorm.client.protocol import MAX_JSON_DEPTH, check_encoded, check_json
+from kintorm.orm.attachments.value import Attachment
 from kintorm.orm.codec.nested import install as install_nested
 from kintorm.orm.exceptions import ValidationError
 
@@ -193,6 +194,9 @@ def make_converter() -> Converter:
     conv.register_unstructure_hook(datetime.datetime, _unstructure_datetime)
     conv.register_unstructure_hook(datetime.date, lambda v: v.isoformat())
     install_nested(conv)  # attrs objects keep the keys their class does not declare
+    # an attachment travels as the object kinto-attachment stores (its extra keys inline)
+    conv.register_structure_hook(Attachment, lambda value, _: Attachment.from_wire(value))
+    conv.register_unstructure_hook(Attachment, Attachment.to_wire)
     conv._made = conv._hooks_state()
     return conv
 

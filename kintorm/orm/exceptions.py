@@ -7,14 +7,21 @@ The tree::
      │    ├── FieldError                a field name the model does not declare (typo)
      │    │    └── DeferredFieldError   reading a field that only() did not load
      │    ├── UnsupportedQuery          a query Kinto cannot express (OR across fields, ...)
+     │    ├── PageError                 a page request an API answers with 400 (also ValueError;
+     │    │    │                        defined in kintorm.orm.cursor, beside the cursors)
+     │    │    ├── InvalidCursor        a cursor not made for this query, or altered
+     │    │    └── InvalidPageSize      a page size that is not an int from 1 to 10,000
      │    ├── DoesNotExist              get() found nothing (also ``Model.DoesNotExist``)
      │    ├── MultipleObjectsReturned   get() found several
      │    ├── ValidationError           a value the model or the server's schema rejects
      │    │    └── InvalidRecord        a stored record the model cannot load (``.data``)
      │    ├── BulkError                 some items of a bulk operation failed; ``.result``
      │    │                             (defined in kintorm.orm.bulk, beside the result it holds)
-     │    └── AfterHookError            a write was applied but an after hook raised
-     │                                  (defined in kintorm.orm.hooks, beside the hooks)
+     │    ├── AfterHookError            a write was applied but an after hook raised
+     │    │                             (defined in kintorm.orm.hooks, beside the hooks)
+     │    └── AttachmentError           an attachment the mapper cannot upload, fetch or write
+     │         └── AttachmentHashMismatch  downloaded bytes that are not the file
+     │                                  (both in kintorm.orm.attachments.value)
      └── KintoException (client)
           ├── PermissionDenied          403 on a write: bucket/collection missing or not writable
           └── PreconditionFailed (client)

@@ -48,7 +48,7 @@ class Manager(QuerySet[M]):
         ``fn`` must compute its change from the record it is given (it may run
         several times): ``lambda c: setattr(c, "value", c.value + 1)``.
         """
-        return update_with_retry_op(self.model, client, id, fn, attempts)
+        return update_with_retry_op(self.model, client, id, fn, attempts, self._client)
 
     aupdate_with_retry = twin(update_with_retry)
 

@@ -25,11 +25,18 @@ import cattrs
 
 from kintorm.client.base import BaseClient
 from kintorm.client.patch import PatchType
+from kintorm.orm.attachments.field import declare as declare_attachment
+from kintorm.orm.attachments.methods import AttachmentMethods
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.conflicts import save_merging_op
 from kintorm.orm.convert import converter
 from kintorm.orm.drive import Action, run_async, run_sync
-from kintorm.orm.exceptions import DeferredFieldError, DoesNotExist, MultipleObjectsReturned
+from kintorm.orm.exceptions import (
+    DeferredFieldError,
+    DoesNotExist,
+    MultipleObjectsReturned,
+    ValidationError,
+)
 from kintorm.orm.hooks import hooked_op, save_action
 from kintorm.orm.manager import ManagerDescriptor
 from kintorm.orm.persist import (
@@ -83,6 +90,7 @@ class _ModelBase:
     ) -> None:
         super().__init_subclass__(**kwargs)
         if "__attrs_attrs__" in cls.__dict__:
+            declare_attachment(cls)  # its view again, if the new class dropped it
             return  # re-created by an @attrs.define on top: already done
         if _ModelBase not in cls.__bases__:  # a model (not Record itself)
             parent: Meta | None = getattr(cls, "_meta", None)
@@ -104,6 +112,7 @@ class _ModelBase:
         attrs.define(slots=False, on_setattr=attrs.setters.NO_OP, repr=False)(cls)
         if _ModelBase not in cls.__bases__:
             _refuse_unsupported_unions(cls)
+            declare_attachment(cls)
 
 
 _UNIONS = (typing.Union, types.UnionType)
@@ -140,7 +149,7 @@ def _refuse_unsupported_unions(cls: type[_ModelBase]) -> None:
             ) from None
 
 
-class Record(_ModelBase):
+class Record(_ModelBase, AttachmentMethods):
     """A record of a Kinto collection, as an attrs class with typed fields.
 
     Declare a model by subclassing, with its location in Kinto::
@@ -156,12 +165,15 @@ class Record(_ModelBase):
 
     - Queries: ``Todo.objects.filter(done=False).order_by("-last_modified")``,
       ``Todo.objects.get(id=...)``, ``Todo.objects.create(title=...)``; the
-      manager's ``using(client)`` picks a client, else the model's (``bind()``),
-      else ``kintorm.connect()``'s.
+      manager's ``using(client)`` picks a client, else a ``kintorm.using(client)``
+      scope, else the model's (``bind()``), else ``kintorm.connect()``'s.
     - Saving: ``save()`` creates (``If-None-Match: *``) or sends only what changed
       (``If-Match``), ``delete()``, ``refresh()``; on an AsyncClient the same with
       ``a`` in front: ``asave()``, ``adelete()``, ``arefresh()``.
     - Changes: ``is_dirty``, ``changed_fields``, ``diff()`` (the PATCH save() sends).
+    - A file (kinto-attachment): a field ``photo: Attachment | None = None`` is the
+      record's ``attachment`` key; ``attach()``, ``detach()``, ``download()`` (and
+      ``aattach()``...) upload, remove and fetch it (docs/attachments.md).
     - Fields the server has that the model does not declare are kept in
       ``extra_fields`` and written back; fields that ``only()`` did not load raise
       :class:`DeferredFieldError` when read, and are never sent.
@@ -204,7 +216,11 @@ class Record(_ModelBase):
         for field in attrs.fields(type(self)):
             if not field.repr:
                 continue
-            value = getattr(self, field.name, DEFERRED)  # unset: not loaded by only()
+            try:
+                value = getattr(self, field.name, DEFERRED)  # unset: not loaded by only()
+            except ValidationError:  # a stored attachment object that is not one
+                parts.append(f"{field.name}=<invalid>")
+                continue
             shown = field.repr(value) if callable(field.repr) else repr(value)
             parts.append(f"{field.name}={shown}")
         name = type(self).__qualname__.rsplit(">.", 1)[-1]  # as attrs shows it

@@ -18,8 +18,8 @@ from kintorm.client.protocol import Op
 from kintorm.client.writes import missing_collection, new_record_id
 from kintorm.orm._requests import get_if_modified_op
 from kintorm.orm.codec.core import codec_for
-from kintorm.orm.connection import get_default_client
 from kintorm.orm.exceptions import ConflictError, PermissionDenied, ValidationError
+from kintorm.orm.scope import resolve
 from kintorm.orm.server_checks import warn_unless_atomic_op
 from kintorm.orm.state import DEFERRED, data_fields, state
 from kintorm.orm.tracking import PatchMode, diff_documents
@@ -45,12 +45,9 @@ __all__ = [
 
 
 def client_for(model: type[Record], instance: Record | None = None) -> BaseClient:
-    """The client of an instance, else of its model, else the default one."""
-    if instance is not None and state(instance).client is not None:
-        found = state(instance).client
-        assert found is not None
-        return found
-    return model._meta.client or get_default_client()
+    """The client of a call on ``model`` or on the record ``instance``: the scope's,
+    the one the record remembers, the model's, the default (kintorm.orm.scope)."""
+    return resolve(model, instance)
 
 
 def location(model: type[Record], client: BaseClient | None) -> tuple[str, str]:
@@ -95,7 +92,7 @@ def translate(
         current = None
         if existing is not None:
             try:
-                current = codec_for(model).load(existing, client=client)
+                current = codec_for(model).load(existing, client=state(obj).client)
             except ValidationError:
                 current = None
         if action == "create":
@@ -201,7 +198,7 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
             raise translate(
                 exc, obj, bucket, collection, client, action="update", changes=changes
             ) from exc
-    codec.apply(obj, body, client)
+    codec.apply(obj, body, st.client)  # the client it remembers stays (kintorm.orm.scope)
     st.deleted = None
     return True
 
@@ -247,7 +244,7 @@ def refresh_op(obj: Record, client: BaseClient) -> Op[None]:
         assert snapshot is not None
         data = {**snapshot["data"], "id": obj.id, "last_modified": obj.last_modified}
         body = {"data": data, "permissions": snapshot["permissions"]}
-    codec_for(type(obj)).apply(obj, body, client)
+    codec_for(type(obj)).apply(obj, body, st.client)
 
 
 def history_op(obj: Record, client: BaseClient) -> Op[list[JSONDict]]:

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import attrs
 
 from kintorm.client.endpoints import check_id
+from kintorm.orm.attachments.value import ATTACHMENT_KEY
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.codec.nested import Undeclared, undeclared
 from kintorm.orm.convert import structure_value, unstructure_value
 from kintorm.orm.exceptions import ValidationError
-from kintorm.orm.state import data_fields, json_copy, state
+from kintorm.orm.state import attachment_field, data_fields, json_copy, state
 
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
@@ -54,6 +55,11 @@ def to_dict(
     if last_modified:
         result["last_modified"] = obj.last_modified
     result.update(json_copy(doc["data"]))
+    attached = attachment_field(type(obj))
+    if attached is not None:  # the record's attachment key, under the field's name
+        result.pop(ATTACHMENT_KEY, None)
+        attachment = getattr(obj, attached)
+        result[attached] = None if attachment is None else attachment.to_wire()
     if permissions:
         if "permissions" in result:
             raise ValueError(
@@ -174,13 +180,14 @@ def _undeclared(
     Kinto stores) and returned, ignored, or added to ``errors`` as ``mode`` says. An
     ``id`` or ``last_modified`` not accepted is never kept."""
     names = {f.name for f in data_fields(model)}
+    attached = attachment_field(model)  # read-only (set by attach()): ignored
     kept: dict[str, Any] = {}
     for key, value in data.items():
-        if key in names or accepted.get(key):
+        if key in names or key == attached or accepted.get(key):
             continue
         if mode == "ignore":
             continue
-        if key in ("id", "last_modified"):
+        if key in ("id", "last_modified") or (attached and key == ATTACHMENT_KEY):
             errors.append((key, "not accepted here"))
         elif mode == "forbid" or not isinstance(key, str):
             errors.append((str(key), f"not a field of {model.__name__}"))

@@ -34,14 +34,15 @@ _checked: weakref.WeakSet[BaseClient] = weakref.WeakSet()
 def warn_unless_atomic_op(client: BaseClient) -> Op[None]:
     """Warn (RuntimeWarning, once per client) when the server lacks the plugin.
 
-    Reads ``server_info()``, which the client caches (shared with its clones): one
-    ``GET /`` for the first guarded save of a client that has not read it yet, none
-    after. A server that cannot be asked is not warned about (the save goes on).
+    Reads ``server_facts()``, which the client caches (shared with its clones, also
+    those with other credentials): one ``GET /`` for the first guarded save when no
+    client of that family has read it yet, none after. A server that cannot be asked
+    is not warned about (the save goes on).
     """
     if client in _checked:
         return
     try:
-        info = yield from BaseClient.server_info.op(client)
+        info = yield from BaseClient.server_facts.op(client)
     except KintoException:
         return
     _checked.add(client)

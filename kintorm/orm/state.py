@@ -217,10 +217,20 @@ def state(obj: Record) -> State:
 
 
 _DATA_FIELDS = "_kintorm_data_fields"
+#: the class attribute naming a model's attachment field (kintorm.orm.attachments)
+ATTACHMENT_FIELD = "_kintorm_attachment_field"
+
+
+def attachment_field(cls: type[Any]) -> str | None:
+    """The name of the model's ``Attachment`` field, if it declares one."""
+    name: str | None = getattr(cls, ATTACHMENT_FIELD, None)
+    return name
 
 
 def data_fields(cls: type[Record]) -> tuple[attrs.Attribute[Any], ...]:
-    """The model's declared fields, without the reserved ones, with types resolved."""
+    """The model's declared fields, with types resolved, without the reserved ones and
+    the attachment field (a view of the record's ``attachment`` key, which the codec
+    keeps among the undeclared keys: see kintorm.orm.attachments)."""
     cached: tuple[attrs.Attribute[Any], ...] | None = cls.__dict__.get(_DATA_FIELDS)
     if cached is not None:
         return cached
@@ -238,4 +248,5 @@ def _resolved_data_fields(cls: type[Record]) -> tuple[attrs.Attribute[Any], ...]
             attrs.resolve_types(cls, None, {**globalns, **localns, cls.__name__: cls})
         else:
             attrs.resolve_types(cls)
-    return tuple(f for f in attrs.fields(cls) if f.name not in RESERVED)
+    skipped = (*RESERVED, attachment_field(cls))
+    return tuple(f for f in attrs.fields(cls) if f.name not in skipped)

@@ -111,3 +111,20 @@ def test_download_skips_an_up_to_date_file_and_replaces_a_stale_one(
     api.download_attachment(second, filepath=str(target), overwrite=True)
     assert target.stat().st_mtime_ns != 0
     assert target.read_text() == "version two, longer"
+
+
+@pytest.mark.usefixtures("attachments")
+def test_download_into_a_folder_keeps_the_file_inside_it(api: Any, tmp_path: pathlib.Path) -> None:
+    """The filename is the uploader's: only its last part names the file in the folder."""
+    source = tmp_path / "plain.txt"
+    source.write_text("inside")
+    api.create_record(id="sneaky", data={})
+    api.add_attachment(id="sneaky", filepath=str(source), filename="../../escape.txt")
+    record = api.get_record(id="sneaky")["data"]
+    assert record["attachment"]["filename"] == "../../escape.txt"  # kept as sent
+    folder = tmp_path / "a" / "b"
+    folder.mkdir(parents=True)
+    written = api.download_attachment(record, filepath=str(folder))
+    assert pathlib.Path(written) == folder / "escape.txt"
+    assert (folder / "escape.txt").read_text() == "inside"
+    assert not (tmp_path / "escape.txt").exists()

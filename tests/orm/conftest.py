@@ -4,8 +4,10 @@
 once with their awaited twins. ``orm(x).name(...)`` calls ``x.aname(...)`` on
 one event loop (``asyncio.Runner``, kept for the whole test) when the mode is
 async and ``x`` has that twin, else ``x.name(...)``; iterating ``orm(qs)`` is
-``async for`` in async mode. In async mode the models' default client is an
-``AsyncClient`` on the same bucket as ``client`` (kept sync, for raw checks).
+``async for`` in async mode; the awaited call runs in the caller's context (its
+``kintorm.using()`` scope), as it would awaited in the caller's task. In async
+mode the models' default client is an ``AsyncClient`` on the same bucket as
+``client`` (kept sync, for raw checks).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import inspect
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextvars import copy_context
 from typing import Any
 
 import pytest
@@ -55,7 +58,7 @@ class Twin:
         assert self._runner is not None
         while True:
             try:
-                yield self._runner.run(items.__anext__())  # type: ignore[arg-type]
+                yield self._runner.run(items.__anext__(), context=copy_context())  # type: ignore[arg-type]
             except StopAsyncIteration:
                 return
 
@@ -71,7 +74,7 @@ class Twin:
             result = twin(*args, **kwargs)
             if inspect.iscoroutine(result):
                 assert self._runner is not None
-                return self._wrap(self._runner.run(result))
+                return self._wrap(self._runner.run(result, context=copy_context()))
             return self._drain(result)  # aiterator(), achanges()
 
         return call

@@ -10,7 +10,7 @@ import pytest
 from kintorm import FieldError, UnsupportedQuery
 from kintorm.orm.query import QuerySpec, compile_query
 
-from .models import Blog, Item, Priority
+from .models import Author, Blog, Item, Priority
 
 PATH = "/buckets/blog/collections/posts/records"
 #: the guards of a like lookup on title: strings only
@@ -229,6 +229,10 @@ def test_unknown_fields_raise(call: object) -> None:
         lambda: Blog.objects.exclude(title__like="a"),
         lambda: Blog.objects.exclude(title__startswith="a"),
         lambda: Blog.objects.filter(title__in=["a,b"]),
+        # an object's or a list's JSON has commas between its members
+        lambda: Item.objects.filter(author__in=[Author(name="a")]),
+        lambda: Item.objects.filter(meta__in=[{"a": 1, "b": 2}]),
+        lambda: Item.objects.exclude(tags__in=[["a", "b"]]),
         lambda: Blog.objects.filter(title__in=[]),
         lambda: Blog.objects.filter(title__gt="a").filter(title__gt="b"),  # collation decides
         lambda: Blog.objects.filter(title__startswith="Ab"),  # like_ ignores case

@@ -70,6 +70,7 @@ def test_the_query_sets_twins_are_all_checked() -> None:
         "aget_or_create",
         "ain_bulk",
         "aiterator",
+        "apage",
         "aupdate",
         "aupdate_or_create",
         "avalues",

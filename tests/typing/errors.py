@@ -23,4 +23,5 @@ def misuse(todo: Todo) -> int:
     print(todo.titel)  # E: "Todo" has no attribute "titel"
     todo.pk = "x"  # E: Property "pk" defined in "Record" is read-only
     length: int = todo.id  # E: Incompatible types in assignment
+    todo.attach(12, filename="x.txt")  # E: Argument 1 has incompatible type "int"
     return length

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import assert_type
 
-from kintorm import Record
+from kintorm import CursorPage, Record
 
 
 class Todo(Record, collection="todos"):
@@ -25,3 +25,17 @@ def after_create() -> None:
 async def after_acreate() -> None:
     todo = await Todo.objects.acreate(title="write")
     assert_type(todo.pk, str)
+
+
+def pages() -> None:
+    page = Todo.objects.filter(done=False).page(10, None)
+    assert_type(page, CursorPage[Todo])
+    assert_type(page.items, list[Todo])
+    assert_type(page.next_cursor, str | None)
+    for todo in page:
+        assert_type(todo, Todo)
+
+
+async def apages() -> None:
+    page = await Todo.objects.apage(10, cursor="abc")
+    assert_type(page, CursorPage[Todo])

@@ -42,6 +42,7 @@ from kintorm.orm.state import (
     EXTRAS,
     PERMISSIONS,
     PINS,
+    RESERVED,
     SNAPSHOT,
     SNAPSHOT_PERMISSIONS,
     STATE_ATTRIBUTES,
@@ -174,7 +175,7 @@ class Codec:
             object.__setattr__(obj, PINS, None)
         loaded = self.loader()(data, permissions, False, client, obj)
         if loaded is not obj:  # the reference made an instance: take its values
-            for name in (*(f.name for f in attrs.fields(self.model)), *STATE_ATTRIBUTES):
+            for name in (*RESERVED, *(f.name for f in self.fields), *STATE_ATTRIBUTES):
                 if name in ("permissions", PINS, DELETED):
                     continue
                 object.__setattr__(obj, name, getattr(loaded, name))

@@ -362,7 +362,7 @@ def generate(model: type[Record], reference: Loader, *, owned: bool = False) -> 
             src.add(2, f"obj.{PERMISSIONS} = perms")
         elif name in ids:
             src.add(1, f"obj.{name} = {ids[name]}")
-        else:
+        elif name in values:  # not the attachment field: a view of the undeclared keys
             inst = values[name]
             # fields only() left out stay unset: reading them raises
             src.add(1, f"if {inst} is not _SKIP:")

@@ -8,11 +8,13 @@ and the client, compiles the spec to its requests, and lists and loads the recor
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from kintorm.client.base import BaseClient
 from kintorm.client.endpoints import endpoint
+from kintorm.client.listing_cache import ListingCache
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Op, collect
 from kintorm.orm import connection
@@ -22,6 +24,7 @@ from kintorm.orm.exceptions import InvalidRecord
 from kintorm.orm.persist import client_for, location
 from kintorm.orm.query import reads
 from kintorm.orm.query.spec import CompiledRequest, QuerySpec, compile_queries, compile_query
+from kintorm.orm.scope import scoped
 
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
@@ -41,6 +44,8 @@ class QueryBase(Generic[M]):
         self.spec = spec or QuerySpec()
         self._client = client
         self._cache: list[M] | None = None
+        #: the listings this query set read, for its all() copies to revalidate
+        self._memo: ListingCache | None = None
 
     def _not_sliced(self, what: str) -> None:
         if self.spec.sliced:
@@ -49,6 +54,8 @@ class QueryBase(Generic[M]):
     # --- compiling ------------------------------------------------------------------
 
     def _resolve_client(self) -> BaseClient:
+        """Its own client (``using()``), else the scope's, the model's, the default
+        (kintorm.orm.scope)."""
         return self._client or client_for(self.model)
 
     def _path(self, client: BaseClient | None) -> str:
@@ -75,7 +82,7 @@ class QueryBase(Generic[M]):
         return compile_queries(self.spec, self._compile_path(), method, page_size=page_size)
 
     def _compile_path(self) -> str:
-        client = self._client or self.model._meta.client
+        client = self._client or scoped() or self.model._meta.client
         if client is None and self.model._meta.bucket is None:
             client = connection._default
         if client is None and self.model._meta.bucket is None:
@@ -92,9 +99,11 @@ class QueryBase(Generic[M]):
     # --- loading --------------------------------------------------------------------
 
     def _instances(self, raw: Iterable[dict[str, Any]], client: BaseClient) -> list[M]:
-        """The listed records as instances (tombstones left out), by the model's codec."""
+        """The listed records as instances (tombstones left out), by the model's codec;
+        they remember ``client`` when it is this query set's own (``using()``)."""
         partial = self.spec.fields is not None
-        return codec_for(self.model).load_list(raw, partial, client, self._invalid)
+        remember = client if client is self._client else None
+        return codec_for(self.model).load_list(raw, partial, remember, self._invalid)
 
     def _invalid(self, exc: InvalidRecord) -> None:
         """Raise ``exc``, or note it and return (the record is skipped): ``on_invalid``."""
@@ -104,16 +113,32 @@ class QueryBase(Generic[M]):
         if callable(action):
             action(exc)
 
-    def _raw_stream(self, client: BaseClient, page_size: int | None = None) -> Stream:
-        return reads.records(client, self._compiled(client, "GET", page_size), self.spec)
+    def _raw_stream(
+        self, client: BaseClient, page_size: int | None = None, cache: ListingCache | None = None
+    ) -> Stream:
+        compiled = self._compiled(client, "GET", page_size)
+        return reads.records(client, compiled, self.spec, cache)
 
     def _fetch_op(self, client: BaseClient) -> Op[list[M]]:
-        raw = yield from collect(self._raw_stream(client))
+        """The records, read anew: a 304 when the listing is in the client's
+        ``listing_cache`` (or this query set's own) and the collection is unchanged."""
+        shared = client.listing_cache
+        cache = shared if shared is not None else self._memo
+        raw = yield from collect(self._raw_stream(client, cache=cache))
         return self._instances(raw, client)
+
+    def _own_memo(self) -> ListingCache:
+        """This query set's own listings (made on first use), shared with its all()
+        copies: one listing per query of its union, the last identity's only."""
+        if self._memo is None:
+            self._memo = ListingCache(sys.maxsize, max_entries=max(1, len(self.spec.branches)))
+        return self._memo
 
     def _results_op(self, client: BaseClient) -> Op[list[M]]:
         """The records, fetched once and cached."""
         if self._cache is None:
+            if client.listing_cache is None:
+                self._own_memo()
             self._cache = yield from self._fetch_op(client)
         return self._cache
 

@@ -35,7 +35,7 @@ class Change(Generic[M]):
 def change_of(
     model: type[M],
     item: dict[str, Any],
-    client: BaseClient,
+    client: BaseClient | None,
     *,
     partial: bool,
     invalid: Callable[[InvalidRecord], None],
@@ -54,7 +54,7 @@ def change_of(
 
 def changes_stream(
     model: type[M],
-    client: BaseClient,
+    client: BaseClient | None,
     pages: Stream,
     *,
     partial: bool,

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
 import attrs
 
+from kintorm.orm.attachments.value import ATTACHMENT_KEY, Attachment
 from kintorm.orm.exceptions import FieldError
-from kintorm.orm.state import data_fields
+from kintorm.orm.state import attachment_field, data_fields
 
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
@@ -159,9 +160,14 @@ def resolve_field(
         if attrs.has(type_):
             if type_ is model:
                 fields = {f.name: f for f in data_fields(model)}
+                attached = attachment_field(model)
+                if attached is not None:  # the record's attachment key
+                    fields[attached] = attrs.fields_dict(model)[attached]
             else:
                 attrs.resolve_types(type_)
                 fields = {f.name: f for f in attrs.fields(type_)}
+                if type_ is Attachment:  # its extra keys are the object's own
+                    del fields["extra"]
             if part not in fields:
                 known = ", ".join(sorted(fields)) or "none"
                 if last:
@@ -180,7 +186,7 @@ def resolve_field(
             if last:
                 raise FieldError(_lookup_hint(where, part, type_, lookup_names))
             raise FieldError(f"{where} is {type_!r}: it has no field {part!r}")
-        seen.append(part)
+        seen.append(ATTACHMENT_KEY if not seen and part == attachment_field(model) else part)
     return ".".join(seen), current
 
 
@@ -211,5 +217,10 @@ def _required_key(type_: Any) -> str | None:
 
 
 def check_fields(model: type[Record], names: Iterable[str]) -> tuple[str, ...]:
-    """The Kinto paths of ``names`` (``only()``, ``values()``); FieldError for unknown ones."""
-    return tuple(resolve_field(model, name)[0] for name in names)
+    """The Kinto paths of ``names`` (``only()``, ``values()``); FieldError for unknown ones.
+    The record's ``attachment`` key comes too, when the model has an attachment field:
+    its view cannot tell a key left out from a record without a file."""
+    paths = tuple(resolve_field(model, name)[0] for name in names)
+    if attachment_field(model) is not None and ATTACHMENT_KEY not in paths:
+        paths += (ATTACHMENT_KEY,)
+    return paths

@@ -49,11 +49,16 @@ def _items(value: Any) -> str:
         raise UnsupportedQuery(f"__in expects a list of values, not {value!r}")
     parts = []
     for item in value:
-        if isinstance(item, str) and "," in item:
+        part = scalar(item)
+        # Kinto splits the value on every comma before parsing each item as JSON: a
+        # string, object or list whose JSON holds one would be cut in pieces and match
+        # something else (or nothing).
+        if "," in part:
             raise UnsupportedQuery(
-                f"Kinto's in_/exclude_ split their value on commas: {item!r} cannot be expressed"
+                f"Kinto's in_/exclude_ split their value on commas: {item!r} cannot be "
+                "expressed (its JSON contains one); use several queries or an equality"
             )
-        parts.append(scalar(item))
+        parts.append(part)
     if not parts:
         raise UnsupportedQuery("__in of an empty list would match nothing; Kinto cannot say it")
     return ",".join(parts)

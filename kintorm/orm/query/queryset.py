@@ -41,13 +41,14 @@ from kintorm.orm.query.filters import (
     exact_values,
     merge_filters,
 )
+from kintorm.orm.query.pages import CursorPage, check_page, page_op
 from kintorm.orm.query.spec import (
     OnInvalid,
     check_union_order,
     direct_id,
     sliced,
 )
-from kintorm.orm.state import data_fields, state
+from kintorm.orm.state import RESERVED, state
 from kintorm.orm.twins import Runner, twin
 
 if TYPE_CHECKING:
@@ -73,8 +74,12 @@ class QuerySet(QueryBase[M]):
         return QuerySet(self.model, attrs.evolve(self.spec, **changes), self._client)
 
     def all(self) -> QuerySet[M]:
-        """A copy of this query set (nothing cached)."""
-        return self._clone()
+        """A copy of this query set to evaluate again: its records are read anew, at the
+        cost of a 304 while the collection is unchanged (the listings this query set
+        read are revalidated with ``If-None-Match``; see docs/webapps.md)."""
+        qs = self._clone()
+        qs._memo = self._own_memo()
+        return qs
 
     def using(self, client: BaseClient) -> QuerySet[M]:
         """The same query on another client (server, user or bucket)."""
@@ -187,7 +192,7 @@ class QuerySet(QueryBase[M]):
         client = qs._resolve_client()
         partial = qs.spec.fields is not None
         stream = changes_stream(
-            qs.model, client, qs._raw_stream(client), partial=partial, invalid=qs._invalid
+            qs.model, self._client, qs._raw_stream(client), partial=partial, invalid=qs._invalid
         )
         return client, stream
 
@@ -247,7 +252,8 @@ class QuerySet(QueryBase[M]):
     def _get_op(self, client: BaseClient) -> Op[M]:
         record_id = direct_id(self.spec)
         if record_id is not None:
-            return (yield from reads.get_by_id_op(self.model, client, record_id, self._invalid))
+            by_id = reads.get_by_id_op(self.model, client, record_id, self._invalid, self._client)
+            return (yield from by_id)
         found = yield from self._slice(0, 2)._fetch_op(client)
         if not found:
             raise self.model.DoesNotExist(f"no {self.model.__name__} matches {self!r}")
@@ -261,7 +267,8 @@ class QuerySet(QueryBase[M]):
     def values(self, client: BaseClient, *fields: str) -> Op[list[dict[str, Any]]]:
         """Dicts of field values (``_fields`` when fields are named)."""
         qs = self.only(*fields) if fields else self
-        names = list(fields) or ["id", "last_modified", *(f.name for f in data_fields(self.model))]
+        declared = (f.name for f in attrs.fields(self.model) if f.name not in RESERVED)
+        names = list(fields) or ["id", "last_modified", *declared]
         records = yield from qs._results_op(client)
         return [{name: getattr(obj, name) for name in names} for obj in records]
 
@@ -296,11 +303,26 @@ class QuerySet(QueryBase[M]):
 
     ain_bulk = twin(in_bulk)
 
+    @RUNS.method
+    def page(
+        self, client: BaseClient, size: int, cursor: str | None = None
+    ) -> Action[CursorPage[M]]:
+        """The ``size`` records that follow ``cursor`` (the first ones without), and the
+        cursor of the next page (``None`` on the last): see docs/cursors.md. A cursor
+        only works with the query that made it: InvalidCursor otherwise, InvalidPageSize
+        for a size that is not an int from 1 to 10,000, both before any request."""
+        check_page(self.model, self.spec, size)
+        self._not_sliced("page")
+        compiled, load = self._compiled(client, "GET"), self._instances
+        return page_op(self.model, client, compiled, self.spec, size, cursor, load)
+
+    apage = twin(page)
+
     # --- writing --------------------------------------------------------------------
 
     def _create_op(self, client: BaseClient, fields: Mapping[str, Any], via: str) -> Op[M]:
         obj = self.model(**fields)
-        state(obj).client = client
+        state(obj).client = self._client
         yield from hooked_op(obj, client, "create", via, save_op(obj, client, "auto", False))
         return obj
 
@@ -388,6 +410,9 @@ class QuerySet(QueryBase[M]):
         failed ones unless ``raise_on_error=False``. ``concurrency`` is how many batch
         chunks are in flight at once on an AsyncClient; a Client sends them in turn
         (the value is still checked: at least 1)."""
-        return writes.bulk_create_op(self.model, client, list(objs), raise_on_error, concurrency)
+        objs = list(objs)
+        for obj in objs:
+            state(obj).client = self._client  # remembered: see kintorm.orm.scope
+        return writes.bulk_create_op(self.model, client, objs, raise_on_error, concurrency)
 
     abulk_create = twin(bulk_create)

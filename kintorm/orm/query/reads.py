@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from kintorm.client.base import BaseClient
 from kintorm.client.exceptions import KintoException
+from kintorm.client.listing_cache import ListingCache
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Op
 from kintorm.client.resources import JSONDict
@@ -35,13 +36,19 @@ M = TypeVar("M", bound="Record")
 Invalid = Callable[[InvalidRecord], None]
 
 
-def records(client: BaseClient, compiled: Sequence[CompiledRequest], spec: QuerySpec) -> Stream:
-    """The pages of the listing, the slice applied; a union's listings merged in order."""
+def records(
+    client: BaseClient,
+    compiled: Sequence[CompiledRequest],
+    spec: QuerySpec,
+    cache: ListingCache | None = None,
+) -> Stream:
+    """The pages of the listing, the slice applied; a union's listings merged in order.
+    Each listing is revalidated in ``cache`` when given (a 304 per listing)."""
     if len(compiled) == 1:
-        return records_stream(client, compiled[0].request(), spec.start, spec.stop)
+        return records_stream(client, compiled[0].request(), spec.start, spec.stop, cache)
     descending = spec.sort != ("last_modified",)  # Kinto's default: -last_modified
     requests = [c.request() for c in compiled]
-    return merged_records_stream(client, requests, descending, spec.start, spec.stop)
+    return merged_records_stream(client, requests, descending, spec.start, spec.stop, cache)
 
 
 def count_op(client: BaseClient, compiled: Sequence[CompiledRequest], spec: QuerySpec) -> Op[int]:
@@ -72,12 +79,19 @@ def record_op(model: type[Record], client: BaseClient, record_id: str) -> Op[JSO
     return body
 
 
-def get_by_id_op(model: type[M], client: BaseClient, record_id: str, invalid: Invalid) -> Op[M]:
-    """The record ``record_id`` (a single-object GET, permissions included);
-    ``model.DoesNotExist`` when it is missing or skipped by ``invalid``."""
+def get_by_id_op(
+    model: type[M],
+    client: BaseClient,
+    record_id: str,
+    invalid: Invalid,
+    remember: BaseClient | None = None,
+) -> Op[M]:
+    """The record ``record_id`` (a single-object GET, permissions included), which
+    remembers ``remember``; ``model.DoesNotExist`` when it is missing or skipped by
+    ``invalid``."""
     body = yield from record_op(model, client, record_id)
     try:
-        return codec_for(model).load(body["data"], body.get("permissions"), client=client)  # type: ignore[no-any-return]
+        return codec_for(model).load(body["data"], body.get("permissions"), client=remember)  # type: ignore[no-any-return]
     except InvalidRecord as exc:
         invalid(exc)
         raise model.DoesNotExist(

@@ -29,7 +29,7 @@ from kintorm.orm.exceptions import ConflictError, DoesNotExist, FieldError
 from kintorm.orm.hooks import hooked_op, run_after_op, run_before_op
 from kintorm.orm.persist import location, save_op, translate
 from kintorm.orm.query.spec import CompiledRequest
-from kintorm.orm.state import data_fields
+from kintorm.orm.state import attachment_field, data_fields, state
 
 if TYPE_CHECKING:
     from kintorm.orm.model import Record
@@ -96,6 +96,8 @@ def update_data(model: type[Record], changes: Mapping[str, Any]) -> dict[str, An
     data = {}
     for key, value in changes.items():
         if key not in fields:
+            if key == attachment_field(model):
+                raise FieldError(f"{model.__name__}.{key} changes only with attach() / detach()")
             raise FieldError(f"{model.__name__} has no field {key!r} to update")
         data[key] = unstructure_value(value, fields[key].type, key)
     return data
@@ -169,7 +171,7 @@ def bulk_create_op(
     outcomes = []
     for obj, doc, result in zip(objs, documents, results, strict=True):
         if result.error is None and isinstance(result.body, dict):
-            codec.apply(obj, result.body, client)
+            codec.apply(obj, result.body, state(obj).client)
             outcomes.append(Outcome(obj.id, True, obj))
         else:
             error = result.error

@@ -21,6 +21,7 @@ which are allowed by default (other writers' fields survive).
 
 from __future__ import annotations
 
+import copy
 import datetime
 import enum
 import types
@@ -31,9 +32,10 @@ from typing import Any
 
 import attrs
 
+from kintorm.orm.attachments.value import ATTACHMENT_KEY, ATTACHMENT_SCHEMA
 from kintorm.orm.convert import unstructure_value
 from kintorm.orm.exceptions import ValidationError
-from kintorm.orm.state import RESERVED, data_fields
+from kintorm.orm.state import RESERVED, attachment_field, data_fields
 
 __all__ = [
     "METADATA_KEY",
@@ -305,8 +307,11 @@ def class_schema(
 
 def json_schema(model: Any) -> JSONDict:
     """The JSON schema (draft 7) of a model's records: its data fields (the reserved
-    ``id``, ``last_modified`` and ``permissions`` are left to Kinto), titled with the
-    model's name. SchemaError naming a field whose type has no schema."""
+    ``id``, ``last_modified`` and ``permissions`` are left to Kinto) and the
+    ``attachment`` key of its attachment field, titled with the model's name.
+    SchemaError naming a field whose type has no schema."""
     fields = data_fields(model)
     schema = class_schema(model, fields=tuple(f for f in fields if f.name not in RESERVED))
+    if attachment_field(model) is not None:  # the record's attachment key, object or null
+        schema["properties"][ATTACHMENT_KEY] = copy.deepcopy(ATTACHMENT_SCHEMA)
     return {"$schema": DRAFT, "title": model.__name__, **schema}
