@@ -14,16 +14,18 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from kintorm import cli_utils
 from kintorm.client.exceptions import KintoException
 from kintorm.client.sync import Client
+from kintorm.tools.progress import Bar
 from kintorm.tools.reading import DEFAULT_PAGE_SIZE
 
 __all__ = [
     "EXIT_STATUSES",
     "Command",
+    "Stopped",
     "Usage",
     "client",
     "collection_options",
@@ -33,7 +35,10 @@ __all__ = [
     "say",
     "server",
     "server_options",
+    "with_progress",
 ]
+
+T = TypeVar("T")
 
 #: the exit statuses, as every command's --help ends with them
 EXIT_STATUSES = "Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted."
@@ -41,6 +46,15 @@ EXIT_STATUSES = "Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted."
 
 class Usage(Exception):
     """A usage error: exit 2 with its message."""
+
+
+class Stopped(Exception):
+    """Work that stopped part-way: exit with ``status`` after its message (what was
+    done, and how to resume)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Command(NamedTuple):
@@ -57,7 +71,8 @@ def say(name: str, text: str) -> None:
 
 
 def guarded(name: str, run: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
-    """``run`` with the shared exits: usage errors 2, server errors 1."""
+    """``run`` with the shared exits: usage errors 2, server errors 1, stopped work
+    its own status (see :func:`with_progress`)."""
 
     def command(args: argparse.Namespace) -> int:
         try:
@@ -65,11 +80,36 @@ def guarded(name: str, run: Callable[[argparse.Namespace], int]) -> Callable[...
         except Usage as exc:
             say(name, str(exc))
             return 2
+        except Stopped as exc:
+            say(name, str(exc))
+            return exc.status
         except KintoException as exc:
             say(name, str(exc))
             return 1
 
     return command
+
+
+def with_progress(
+    name: str,
+    total: int | None,
+    args: argparse.Namespace,
+    work: Callable[[Bar], T],
+    *,
+    interrupted: Callable[[Any], str],
+    failed: Callable[[KintoException, Any], str],
+) -> T:
+    """``work(bar)`` under the command's progress bar (``--progress``), counting to
+    ``total`` (None: unknown). Ctrl-C stops it as ``interrupted: `` then
+    ``interrupted(latest)`` (status 130), a server error with ``failed(error, latest)``
+    (status 1); ``latest`` is the last progress the bar was given (None before any)."""
+    with Bar(name, total, enabled=args.progress) as bar:
+        try:
+            return work(bar)
+        except KeyboardInterrupt:
+            raise Stopped(130, f"interrupted: {interrupted(bar.latest)}") from None
+        except KintoException as exc:
+            raise Stopped(1, failed(exc, bar.latest)) from exc
 
 
 # --- options --------------------------------------------------------------------

@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from kintorm import cli_options
-from kintorm.cli_options import Command, Usage, guarded, say
-from kintorm.client.exceptions import KintoException
+from kintorm.cli_options import Command, Stopped, Usage, guarded, say, with_progress
 from kintorm.client.sync import Client
 from kintorm.tools.dump import DumpProgress, dump
 from kintorm.tools.load import LoadProgress, load
@@ -76,10 +75,11 @@ def _output(path: str | None) -> Iterator[IO[str]]:
 def _dump(args: argparse.Namespace) -> int:
     client = client_from(args)
     total = count(client, args.since)
-    with Bar("dump", total, enabled=args.progress) as bar:
+
+    def work(bar: Bar) -> DumpProgress:
         try:
             with _output(args.output) as out:
-                progress = dump(
+                return dump(
                     client,
                     out,
                     since=args.since,
@@ -88,15 +88,17 @@ def _dump(args: argparse.Namespace) -> int:
                     on_progress=bar,
                     total=total,
                 )
-        except KeyboardInterrupt:
-            say("dump", f"interrupted: {_describe_dump(bar.latest)}")
-            return 130
-        except KintoException as exc:
-            say("dump", f"{exc}\nstopped after {_describe_dump(bar.latest)}")
-            return 1
         except OSError as exc:
-            say("dump", str(exc))
-            return 1
+            raise Stopped(1, str(exc)) from exc
+
+    progress = with_progress(
+        "dump",
+        total,
+        args,
+        work,
+        interrupted=_describe_dump,
+        failed=lambda exc, latest: f"{exc}\nstopped after {_describe_dump(latest)}",
+    )
     if args.verbosity != logging.CRITICAL:  # -q
         say("dump", _describe_dump(progress))
     return 0
@@ -177,23 +179,26 @@ def _load(args: argparse.Namespace) -> int:
         total = _lines(args.file)
     except OSError as exc:
         raise Usage(str(exc)) from exc
-    with Bar("load", total, enabled=args.progress) as bar:
-        try:
-            with _input(args.file) as source:
-                progress = load(
-                    client,
-                    source,
-                    overwrite=args.overwrite,
-                    skip=args.skip,
-                    on_progress=bar,
-                    total=total,
-                )
-        except KeyboardInterrupt:
-            say("load", f"interrupted: {_stopped(bar.latest)}")
-            return 130
-        except KintoException as exc:
-            say("load", f"{exc}\nstopped: {_stopped(bar.latest)}")
-            return 1
+
+    def work(bar: Bar) -> LoadProgress:
+        with _input(args.file) as source:
+            return load(
+                client,
+                source,
+                overwrite=args.overwrite,
+                skip=args.skip,
+                on_progress=bar,
+                total=total,
+            )
+
+    progress = with_progress(
+        "load",
+        total,
+        args,
+        work,
+        interrupted=_stopped,
+        failed=lambda exc, latest: f"{exc}\nstopped: {_stopped(latest)}",
+    )
     if progress.failures:
         say("load", f"{_describe_load(progress)}\n{_failures(progress)}")
         return 1

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kintorm import cli_options, cli_utils
-from kintorm.cli_options import Command, Usage, guarded, say
+from kintorm.cli_options import Command, Stopped, Usage, guarded, with_progress
 from kintorm.client.exceptions import KintoException
 from kintorm.client.sync import Client
 from kintorm.replication import Progress, ReplicationError, logger, replicate
@@ -73,6 +73,13 @@ def _stopped(progress: Progress | None) -> str:
     return f"{_describe(progress)}; {_resume_hint(progress)}"
 
 
+def _failed(exc: KintoException, latest: Progress | None) -> str:
+    """A copy stopped by an error: the error, and how to resume."""
+    if isinstance(exc, ReplicationError):  # it carries the progress made
+        return f"{exc.message}\n{_resume_hint(exc.progress)}"
+    return f"{exc}\n{_resume_hint(latest)}"
+
+
 def _origin_of(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
@@ -123,26 +130,24 @@ def _run(args: argparse.Namespace) -> int:
     try:
         total = count(origin, args.since)  # what the bar counts to
     except KintoException as exc:
-        say("replicate", f"{exc}\n{_resume_hint(None)}")
-        return 1
-    with Bar("replicate", total, enabled=args.progress) as bar:
-        try:
-            progress = replicate(
-                origin,
-                destination,
-                since=args.since,
-                page_size=args.page_size,
-                permissions=args.permissions,
-                on_progress=bar,
-            )
-        except KeyboardInterrupt:
-            say("replicate", f"interrupted: {_stopped(bar.latest)}")
-            return 130
-        except ReplicationError as exc:
-            say("replicate", f"{exc.message}\n{_resume_hint(exc.progress)}")
-            return 1
-        except (ValueError, TypeError) as exc:  # refused before any request
-            raise Usage(str(exc)) from exc
+        raise Stopped(1, _failed(exc, None)) from exc
+
+    def work(bar: Bar) -> Progress:
+        return replicate(
+            origin,
+            destination,
+            since=args.since,
+            page_size=args.page_size,
+            permissions=args.permissions,
+            on_progress=bar,
+        )
+
+    try:
+        progress = with_progress(
+            "replicate", total, args, work, interrupted=_stopped, failed=_failed
+        )
+    except (ValueError, TypeError) as exc:  # refused before any request
+        raise Usage(str(exc)) from exc
     if args.verbosity != logging.CRITICAL:  # -q
         print(
             f"replicated {origin!r} to {destination!r}: {_describe(progress)}\n"
