@@ -151,3 +151,14 @@ def test_indexed_store_refuses_changes_it_would_not_index() -> None:
         with pytest.raises(TypeError, match="item assignment"):
             change()
     assert store.by_object == {"/buckets/b": {"permission:/buckets/b:read"}}
+
+
+def test_the_page_says_how_each_figure_was_taken(tmp_path: pathlib.Path) -> None:
+    from bench.page import write_docs
+
+    path = tmp_path / "benchmarks.md"
+    write_docs(path, [], ["a note"], reps=5, warmup=1, elapsed=1.0, pg_workers=4)
+    text = path.read_text()
+    assert text.startswith("# Benchmarks: kintorm vs kinto-http")
+    assert "B12 and B13 measure the data tools" in text and "- a note" in text
+    assert path.with_suffix(".png").exists()
