@@ -162,23 +162,30 @@ def progress_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
+def _whole(minimum: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum`` (``what`` names it in the error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what} >= {minimum}, got {text!r}")
+        return value
+
+    return parse
 
 
 def reading_options(parser: argparse.ArgumentParser, *, since: str, permissions: str) -> None:
     """How a collection is read (dump, replicate): ``--since`` (with its ``since`` help),
     ``--page-size`` and ``--no-permissions`` (``args.permissions``, with its help)."""
-    parser.add_argument("--since", type=int, metavar="TIMESTAMP", help=since)
+    parser.add_argument(
+        "--since", type=_whole(0, "a timestamp (a whole number)"), metavar="TIMESTAMP", help=since
+    )
     parser.add_argument(
         "--page-size",
-        type=_positive,
+        type=_whole(1, "a whole number"),
         default=DEFAULT_PAGE_SIZE,
         help="records read per request (default %(default)s)",
     )

@@ -18,7 +18,7 @@ from kintorm import cli_options, cli_utils
 from kintorm.cli_options import Command, Stopped, Usage, guarded, with_progress
 from kintorm.client.exceptions import KintoException
 from kintorm.client.sync import Client
-from kintorm.replication import Progress, ReplicationError, logger, replicate
+from kintorm.replication import Progress, ReplicationError, checked, logger, replicate
 from kintorm.tools.progress import Bar
 from kintorm.tools.reading import count
 
@@ -127,6 +127,10 @@ def _clients(args: argparse.Namespace) -> tuple[Client, Client]:
 def _run(args: argparse.Namespace) -> int:
     cli_utils.setup_logger(logger, args)
     origin, destination = _clients(args)
+    try:  # replicate()'s own checks, before the bar's first request
+        checked(origin, destination, since=args.since, page_size=args.page_size)
+    except (ValueError, TypeError) as exc:
+        raise Usage(str(exc)) from exc
     try:
         total = count(origin, args.since)  # what the bar counts to
     except KintoException as exc:
@@ -142,12 +146,7 @@ def _run(args: argparse.Namespace) -> int:
             on_progress=bar,
         )
 
-    try:
-        progress = with_progress(
-            "replicate", total, args, work, interrupted=_stopped, failed=_failed
-        )
-    except (ValueError, TypeError) as exc:  # refused before any request
-        raise Usage(str(exc)) from exc
+    progress = with_progress("replicate", total, args, work, interrupted=_stopped, failed=_failed)
     if args.verbosity != logging.CRITICAL:  # -q
         print(
             f"replicated {origin!r} to {destination!r}: {_describe(progress)}\n"

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 import pytest
+import responses
 
 from kintorm import Client
 from kintorm.cli import main
@@ -159,7 +160,8 @@ def test_a_stopped_copy_prints_a_summary_and_the_since_that_resumes_it(
 ) -> None:
     monkeypatch.setattr("kintorm.tools.replicate_command.count", lambda client, since: 100)
     monkeypatch.setattr("kintorm.tools.replicate_command.replicate", _stopping_replicate(stop))
-    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-a", "u:p", "-b", "b", "-c", "items"]
+    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-o", "http://127.0.0.1:8/v1", "-b", "b"]
+    argv += ["-a", "u:p", "-c", "items"]
     assert main(argv) == status
     out, err = capsys.readouterr()
     assert out == ""
@@ -174,7 +176,8 @@ def test_ctrl_c_before_the_first_batch_says_nothing_was_copied(
 
     monkeypatch.setattr("kintorm.tools.replicate_command.count", lambda client, since: None)
     monkeypatch.setattr("kintorm.tools.replicate_command.replicate", interrupted)
-    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-b", "b", "-c", "items"]
+    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-o", "http://127.0.0.1:8/v1"]
+    argv += ["-b", "b", "-c", "items"]
     assert main(argv) == 130
     assert capsys.readouterr() == (
         "",
@@ -217,3 +220,16 @@ def test_the_destinations_credentials_never_go_to_another_origin(
     destination, origin_kwargs = made
     assert destination["auth"] == ("dest", "secret")
     assert origin_kwargs["auth"] == (("dest", "secret") if sent else None)
+
+
+def test_copying_a_collection_onto_itself_is_a_usage_error_before_any_request(
+    capsys: Any,
+) -> None:
+    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-b", "b", "-c", "items"]
+    with responses.RequestsMock():  # any request would fail the test
+        assert main(argv) == 2
+    assert capsys.readouterr() == (
+        "",
+        "kintorm replicate: origin and destination are the same collection "
+        "(<KintoClient http://127.0.0.1:9/v1/buckets/b/collections/items>)\n",
+    )

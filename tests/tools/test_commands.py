@@ -233,14 +233,21 @@ def test_a_load_stopped_by_a_server_error_says_how_to_resume(
 @pytest.mark.parametrize(
     "argv", [["dump", "b/c"], ["replicate", "-b", "b", "-c", "c"]], ids=["dump", "replicate"]
 )
-@pytest.mark.parametrize("size", ["0", "-3", "many"])
-def test_a_page_size_below_one_is_a_usage_error_before_any_request(
-    argv: list[str], size: str, capsys: Any
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--page-size", "0", "expected a whole number >= 1, got '0'"),
+        ("--page-size", "many", "expected a whole number >= 1, got 'many'"),
+        ("--since", "-3", "expected a timestamp (a whole number) >= 0, got '-3'"),
+    ],
+)
+def test_bad_reading_options_are_usage_errors_before_any_request(
+    argv: list[str], option: str, value: str, said: str, capsys: Any
 ) -> None:
     with pytest.raises(SystemExit) as exit_:  # argparse's exit: no client made, no request
-        main([*argv, "-s", "http://127.0.0.1:9/v1", "--page-size", size])
+        main([*argv, "-s", "http://127.0.0.1:9/v1", option, value])
     assert exit_.value.code == 2
-    assert f"--page-size: expected a whole number >= 1, got '{size}'" in capsys.readouterr().err
+    assert f"{option}: {said}" in capsys.readouterr().err
 
 
 def test_dump_and_replicate_read_with_the_same_options() -> None:
