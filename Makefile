@@ -5,10 +5,11 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 # `server` extra (Kinto, gunicorn); lint, typecheck, test and bench the `dev` extra.
 SERVER_STAMP := $(VENV)/.installed-server
 DEV_STAMP := $(VENV)/.installed-dev
+EXAMPLES_STAMP := $(VENV)/.installed-examples
 # `make serve` uses the admin password of the docs' examples (KINTO_AUTH=admin:s3cret)
 SERVE_ARGS ?= --password s3cret
 
-.PHONY: install test lint typecheck docs dist demo serve bench clean
+.PHONY: install test lint typecheck docs dist demo serve example bench clean
 
 $(PY):
 	@echo "==> creating the virtualenv $(VENV)"
@@ -17,6 +18,11 @@ $(PY):
 $(SERVER_STAMP): pyproject.toml | $(PY)
 	@echo "==> installing kintorm and its server extra (Kinto, gunicorn) into $(VENV)"
 	$(PIP) -e '.[server]'
+	touch $@
+
+$(EXAMPLES_STAMP): pyproject.toml | $(PY)
+	@echo "==> installing kintorm and its examples extra (FastAPI, uvicorn) into $(VENV)"
+	$(PIP) -e '.[examples]'
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(PY)
@@ -66,6 +72,12 @@ demo: $(SERVER_STAMP)
 
 serve: $(SERVER_STAMP)
 	$(VENV)/bin/kintorm serve $(SERVE_ARGS)
+
+# The example Todo API (examples/todo_app) on http://localhost:8000, against the Kinto of
+# `make serve` (whose admin creates the app's bucket and collection at start-up).
+EXAMPLE_ENV ?= KINTO_URL=http://localhost:8888/v1 KINTO_ADMIN_AUTH=admin:s3cret
+example: $(EXAMPLES_STAMP)
+	$(EXAMPLE_ENV) $(VENV)/bin/uvicorn --factory examples.todo_app.app:app_from_env
 
 # kintorm vs kinto-http on Kinto (memory, and PostgreSQL with 4 workers when reachable):
 # about 25 minutes, writes docs/benchmarks.md. A smoke run (sizes / 10, one repetition,

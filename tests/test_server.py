@@ -437,7 +437,7 @@ def test_cli_serve_with_a_given_password(source: str) -> None:
         export = proc.stdout.readline()
         assert export == f"export KINTO_URL={url}\n"
         assert "s3cret" not in first + export
-        # what the docs and examples/todo_app say: KINTO_AUTH=admin:s3cret
+        # what the docs and `make example` (KINTO_ADMIN_AUTH) say: admin:s3cret
         body = http_json("GET", f"{url}/", auth=("admin", "s3cret"))[1]
         assert body["user"]["id"] == "account:admin"
     finally:

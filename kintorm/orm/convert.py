@@ -30,6 +30,8 @@ from cattrs.v import format_exception
 from kintorm.client.protocol import MAX_JSON_DEPTH, check_encoded, check_json
 from kintorm.orm.attachments.value import Attachment
 from kintorm.orm.codec.nested import install as install_nested
+from kintorm.orm.containers import check_sent
+from kintorm.orm.containers import install as install_containers
 from kintorm.orm.exceptions import ValidationError
 
 __all__ = [
@@ -197,6 +199,7 @@ def make_converter() -> Converter:
     # an attachment travels as the object kinto-attachment stores (its extra keys inline)
     conv.register_structure_hook(Attachment, lambda value, _: Attachment.from_wire(value))
     conv.register_unstructure_hook(Attachment, Attachment.to_wire)
+    install_containers(conv)  # a list takes an array, not a string's characters
     conv._made = conv._hooks_state()
     return conv
 
@@ -271,6 +274,7 @@ def unstructure_value(value: Any, type_: Any, field: str) -> Any:
     store (kintorm.client.protocol.check_json)."""
     token = _SENDING.set(True)
     try:
+        check_sent(value, type_)  # a bare list or dict too (the hooks check the rest)
         wire = converter.unstructure(value, unstructure_as=type_)
         converter.structure(wire, type_)  # type check: what we send must read back
         text = json.dumps(wire, allow_nan=False, ensure_ascii=False)

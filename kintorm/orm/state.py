@@ -42,14 +42,6 @@ class _Deferred:
 DEFERRED: Any = _Deferred()
 
 
-def unset_deferred(obj: Any) -> None:
-    """Take the fields left DEFERRED (not loaded by ``only()``) off the instance, so
-    that reading one raises DeferredFieldError (``Record.__getattr__``)."""
-    for field in attrs.fields(type(obj)):
-        if getattr(obj, field.name, None) is DEFERRED:
-            object.__delattr__(obj, field.name)
-
-
 class Permissions(dict[str, list[str]]):
     """A record's permissions: ``{"read": [principals], "write": [...]}``.
 
@@ -84,9 +76,22 @@ class PermissionsAttribute:
         del obj._kintorm_permissions
 
 
+_PRINCIPAL_LISTS = (list, tuple, set, frozenset)
+
+
 def to_permissions(value: Mapping[str, Iterable[str]] | None) -> Permissions:
+    """``value`` as Permissions; TypeError for anything but a mapping of lists (a
+    string of principals would otherwise become a list of its characters)."""
     if isinstance(value, Permissions):
         return value
+    if value is not None and not isinstance(value, Mapping):
+        raise TypeError(f"permissions must be an object of lists, not {value!r}")
+    for name, principals in (value or {}).items():
+        if not isinstance(principals, _PRINCIPAL_LISTS):
+            raise TypeError(
+                f"permissions[{name!r}] must be a list of principals, not "
+                f"{type(principals).__name__} {principals!r}"
+            )
     return Permissions({k: list(v) for k, v in (value or {}).items()})
 
 

@@ -198,6 +198,8 @@ def test_the_server_refusing_the_file_names_the_field(client: Client, orm: ORM) 
     with pytest.raises(ValidationError, match="extension") as caught:
         orm(todo).attach(b"MZ", filename="tool.exe")
     assert caught.value.field == "photo"
+    assert caught.value.field_errors == [("photo", "File extension is not allowed.")]
+    assert caught.value.to_dict()["errors"][0]["field"] == "photo"  # what an API answers
     assert ATTACHMENT_KEY not in stored(client, todo.id)
 
 

@@ -193,10 +193,12 @@ def _refused(
     exc: KintoException, obj: Record, where: tuple[str, str], client: BaseClient, **how: Any
 ) -> Exception:
     """The mapper's exception for a refused attachment write; a rejected upload that
-    names no field names the attachment field."""
+    names no field names the attachment field (``field`` and ``field_errors``)."""
     found = translate(exc, obj, *where, client, **how)
-    if isinstance(found, ValidationError) and found.field is None:
-        found.field = attachment_field(type(obj))
+    field = attachment_field(type(obj))
+    if isinstance(found, ValidationError) and found.field is None and field is not None:
+        found.field = field
+        found.field_errors = [(path or field, text) for path, text in found.field_errors]
     return found
 
 

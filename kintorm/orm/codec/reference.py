@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from kintorm.orm.codec import construct
 from kintorm.orm.codec.fast import settle
 from kintorm.orm.codec.frozen import freeze
 from kintorm.orm.convert import structure_value
 from kintorm.orm.exceptions import InvalidRecord, ValidationError
-from kintorm.orm.state import DEFERRED, Permissions, normalize_permissions, unset_deferred
+from kintorm.orm.state import Permissions, normalize_permissions
 
 if TYPE_CHECKING:
     from kintorm.client.base import BaseClient
@@ -32,28 +33,38 @@ def load_reference(
 ) -> Any:
     """An instance of ``codec.model`` from a record's ``data`` (left unchanged)."""
     model = codec.model
-    kwargs: JSONDict = {}
-    errors: list[str] = []
-    pairs: list[tuple[str, str]] = []
-    first: str | None = None
+    kwargs: JSONDict = {}  # by __init__ name
+    values: JSONDict = {}  # by field name
+    pairs: list[tuple[str | None, str]] = []
+    first: str | None = None  # the first field at fault (pairs hold paths within it)
     for field in codec.fields:
         if not field.init:
             continue
-        alias = field.alias or field.name
         if field.name in data:
             try:
-                kwargs[alias] = structure_value(data[field.name], field.type, field.name)
+                value = structure_value(data[field.name], field.type, field.name)
             except ValidationError as exc:
-                errors += exc.errors
                 pairs += exc.field_errors
                 first = first or field.name
-        elif partial:
-            kwargs[alias] = DEFERRED
-        elif field.default is attrs.NOTHING:
-            errors.append(f"required field missing @ {field.name}")
+                continue
+            kwargs[field.alias or field.name] = values[field.name] = value
+        elif not partial and field.default is attrs.NOTHING:
             pairs.append((field.name, "required field missing"))
             first = first or field.name
-    if errors:
+    obj = None
+    if not pairs:
+        reserved = {
+            "id": data.get("id"),
+            "last_modified": data.get("last_modified"),
+            "permissions": permissions or {},
+        }
+        if partial:  # fields only() left out stay unset; their checks do not run
+            obj, pairs = construct.partial(model, values, reserved)
+        else:
+            obj, pairs = construct.construct(model, kwargs, reserved)
+        first = next((where for where, _ in pairs if where), None)
+    if obj is None:
+        errors = [f"{message} @ {where}" if where else message for where, message in pairs]
         raise InvalidRecord(
             f"record {data.get('id')!r} does not fit {model.__name__}: "
             + "; ".join(errors)
@@ -63,16 +74,8 @@ def load_reference(
             data=data,
             field=first,
             errors=errors,
-            field_errors=pairs,
+            field_errors=[(where or "", message) for where, message in pairs],
         )
-    obj = model(
-        **kwargs,
-        id=data.get("id"),
-        last_modified=data.get("last_modified"),
-        permissions=permissions or {},
-    )
-    if partial:
-        unset_deferred(obj)
     names = codec.names
     extras = {k: v for k, v in data.items() if k not in names}
     doc = codec.dump(obj, checked=False, extras=extras)
