@@ -31,6 +31,7 @@ __all__ = [
     "collection_options",
     "guarded",
     "progress_option",
+    "reading",
     "reading_options",
     "say",
     "server",
@@ -192,6 +193,12 @@ def reading_options(parser: argparse.ArgumentParser, *, since: str, permissions:
     parser.add_argument(
         "--no-permissions", dest="permissions", action="store_false", help=permissions
     )
+
+
+def reading(args: argparse.Namespace) -> dict[str, Any]:
+    """The keywords of :func:`reading_options`' values, as ``dump()`` and
+    ``replicate()`` take them (``since``, ``page_size``, ``permissions``)."""
+    return {"since": args.since, "page_size": args.page_size, "permissions": args.permissions}
 
 
 # --- the client -----------------------------------------------------------------

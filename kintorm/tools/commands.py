@@ -79,15 +79,7 @@ def _dump(args: argparse.Namespace) -> int:
     def work(bar: Bar) -> DumpProgress:
         try:
             with _output(args.output) as out:
-                return dump(
-                    client,
-                    out,
-                    since=args.since,
-                    page_size=args.page_size,
-                    permissions=args.permissions,
-                    on_progress=bar,
-                    total=total,
-                )
+                return dump(client, out, **cli_options.reading(args), on_progress=bar, total=total)
         except OSError as exc:
             raise Stopped(1, str(exc)) from exc
 

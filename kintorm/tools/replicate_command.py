@@ -137,14 +137,7 @@ def _run(args: argparse.Namespace) -> int:
         raise Stopped(1, _failed(exc, None)) from exc
 
     def work(bar: Bar) -> Progress:
-        return replicate(
-            origin,
-            destination,
-            since=args.since,
-            page_size=args.page_size,
-            permissions=args.permissions,
-            on_progress=bar,
-        )
+        return replicate(origin, destination, **cli_options.reading(args), on_progress=bar)
 
     progress = with_progress("replicate", total, args, work, interrupted=_stopped, failed=_failed)
     if args.verbosity != logging.CRITICAL:  # -q
