@@ -41,10 +41,10 @@ SELECT ace->>0, ace->>1, ace->>2 FROM jsonb_array_elements(CAST(:aces AS JSONB))
 """
 
 #: a record id and its permissions: {"read": [principal, ...], ...}
-Permissions = dict[str, dict[str, list[str]]]
+ByRecord = dict[str, dict[str, list[str]]]
 
 
-def _memory(request: Any, parent_id: str, records: list[Any], permissions: Permissions) -> None:
+def _memory(request: Any, parent_id: str, records: list[Any], permissions: ByRecord) -> None:
     storage, backend = request.registry.storage, request.registry.permission
     for record in records:
         storage.create(resource_name="record", parent_id=parent_id, obj=record)
@@ -52,7 +52,7 @@ def _memory(request: Any, parent_id: str, records: list[Any], permissions: Permi
         backend.replace_object_permissions(f"{parent_id}/records/{record_id}", aces)
 
 
-def _postgresql(request: Any, parent_id: str, records: list[Any], permissions: Permissions) -> None:
+def _postgresql(request: Any, parent_id: str, records: list[Any], permissions: ByRecord) -> None:
     import sqlalchemy as sa
 
     aces = [
@@ -69,7 +69,7 @@ def _postgresql(request: Any, parent_id: str, records: list[Any], permissions: P
 
 
 #: how each storage backend (by module) takes a bulk write
-WRITERS: dict[str, Callable[[Any, str, list[Any], Permissions], None]] = {
+WRITERS: dict[str, Callable[[Any, str, list[Any], ByRecord], None]] = {
     "kinto.core.storage.memory": _memory,
     "kinto.core.storage.postgresql": _postgresql,
 }
