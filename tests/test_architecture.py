@@ -1,15 +1,19 @@
 """The layering rules of docs/architecture.md, read from the source with ``ast``:
 
-- no import cycle among the modules of ``kintorm/``;
+- no import cycle among the modules of ``kintorm/``, at run time or for annotations;
 - ``kintorm/orm/`` uses no private name of the client layer.
 
 Imports counted: every ``import``/``from ... import`` at module level *and inside
 functions* (a lazy import still closes a cycle at run time), relative ones resolved.
-Imports under ``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``) are excluded: they
-never run. An import names its most specific module: ``from kintorm.orm import query``
-is an edge to ``kintorm.orm.query`` when that module exists, to the package's
-``__init__`` otherwise; the parent packages a submodule import initialises first
-are not edges (a package's ``__init__`` re-exporting its submodules is not a cycle).
+Imports under ``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``) never run: they are
+left out of the run-time graph, and counted in a second graph, of the imports the
+annotations need too, which must have no cycle either (a module annotated with a name
+of a module above it depends on that module all the same: a protocol or a base class
+defined lower names what it needs). An import names its most specific module: ``from
+kintorm.orm import query`` is an edge to ``kintorm.orm.query`` when that module
+exists, to the package's ``__init__`` otherwise; the parent packages a submodule
+import initialises first are not edges (a package's ``__init__`` re-exporting its
+submodules is not a cycle).
 
 A private client name is one that starts with ``_`` (not a dunder) and is defined in
 ``kintorm/client/`` (a module-level name, a class's method or attribute, or a
@@ -80,8 +84,11 @@ def _base(module: str, level: int, name: str | None, packages: set[str]) -> str:
     return f"{package}.{name}" if name else package
 
 
-def imported_modules(module: str, source: str, known: Mapping[str, str]) -> set[str]:
-    """The modules of ``known`` that ``module`` imports at run time."""
+def imported_modules(
+    module: str, source: str, known: Mapping[str, str], *, annotations: bool = False
+) -> set[str]:
+    """The modules of ``known`` that ``module`` imports at run time (and, with
+    ``annotations``, under ``if TYPE_CHECKING:`` too)."""
     packages = _packages(known)
     found: set[str] = set()
 
@@ -91,7 +98,8 @@ def imported_modules(module: str, source: str, known: Mapping[str, str]) -> set[
         if name and name != module:
             found.add(name)
 
-    for node in runtime_nodes(ast.parse(source)):
+    tree = ast.parse(source)
+    for node in ast.walk(tree) if annotations else runtime_nodes(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 add(alias.name)
@@ -103,9 +111,10 @@ def imported_modules(module: str, source: str, known: Mapping[str, str]) -> set[
     return found
 
 
-def import_graph(sources: Mapping[str, str]) -> dict[str, set[str]]:
-    """Module -> the modules it imports at run time, among ``sources``."""
-    return {m: imported_modules(m, s, sources) for m, s in sources.items()}
+def import_graph(sources: Mapping[str, str], *, annotations: bool = False) -> dict[str, set[str]]:
+    """Module -> the modules it imports at run time (with ``annotations``, also those
+    it imports for its annotations alone), among ``sources``."""
+    return {m: imported_modules(m, s, sources, annotations=annotations) for m, s in sources.items()}
 
 
 def strongly_connected(graph: Mapping[str, set[str]]) -> list[set[str]]:
@@ -275,6 +284,23 @@ def test_imports_under_type_checking_are_ignored() -> None:
     assert find_cycles(import_graph(sources)) == [["pkg.a", "pkg.b", "pkg.a"]]
 
 
+def test_imports_for_annotations_close_a_cycle_of_their_own() -> None:
+    sources = {
+        "pkg": "",
+        "pkg.low": "import typing\nif typing.TYPE_CHECKING:\n    from pkg.high import H\n",
+        "pkg.mid": "if TYPE_CHECKING:\n    import pkg.high\n",
+        "pkg.high": "from pkg import low, mid\n",
+        "pkg.other": "if TYPE_CHECKING:\n    from pkg.low import x\n",  # one way: fine
+    }
+    assert find_cycles(import_graph(sources)) == []
+    assert find_cycles(import_graph(sources, annotations=True)) == [
+        ["pkg.high", "pkg.low", "pkg.high"],
+    ]
+    assert strongly_connected(import_graph(sources, annotations=True)) == [
+        {"pkg.high", "pkg.low", "pkg.mid"}
+    ]
+
+
 def test_private_client_names_used_by_the_orm_are_found() -> None:
     sources = {
         "k": "",
@@ -320,15 +346,18 @@ def test_the_checkers_see_the_real_tree() -> None:
 # --- the rules on kintorm/ ---------------------------------------------------------------
 
 
-def test_no_import_cycle_in_kintorm() -> None:
-    graph = import_graph(tree_sources())
+@pytest.mark.parametrize(
+    ("annotations", "kind"), [(False, "import"), (True, "import (annotations included)")]
+)
+def test_no_import_cycle_in_kintorm(annotations: bool, kind: str) -> None:
+    graph = import_graph(tree_sources(), annotations=annotations)
     groups = sorted(sorted(g) for g in strongly_connected(graph))
     if groups:
         shown = "\n".join(
             f"{' -> '.join(_cycle_in(set(g), graph))}\n  (all in the circle: {', '.join(g)})"
             for g in groups
         )
-        pytest.fail(f"{len(groups)} import circle(s) in kintorm/:\n{shown}", pytrace=False)
+        pytest.fail(f"{len(groups)} {kind} circle(s) in kintorm/:\n{shown}", pytrace=False)
 
 
 def test_the_orm_uses_no_private_client_name() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Collection, Generator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -27,6 +27,7 @@ from kintorm.client.auth import Credentials, resolve_auth
 from kintorm.client.batch import BatchContext
 from kintorm.client.batch import send_batch as send_batches
 from kintorm.client.containers import Containers
+from kintorm.client.decoding import decode_json
 from kintorm.client.effects import Op, Stream
 from kintorm.client.endpoints import Endpoints, check_id, endpoint
 from kintorm.client.exceptions import KintoException
@@ -365,6 +366,8 @@ class BaseClient(Records, Containers, History, Attachments, Review):
         *,
         pages: float = float("inf"),
         cache: ListingCache | None = None,
+        ahead: bool = False,
+        decode: Callable[[bytes], Any] = decode_json,
     ) -> Stream:
         """The ``data`` list of each page of the listing ``request`` (a GET, or a plural
         DELETE), following ``Next-Page`` up to ``pages`` pages, one page held at a time;
@@ -373,11 +376,16 @@ class BaseClient(Records, Containers, History, Attachments, Review):
         With a ``cache`` (a :class:`ListingCache`), a GET listing held there under this
         client's credentials is revalidated (``If-None-Match`` with its ETag) and, on
         304, its pages are emitted again from the cache; the pages read are held there
-        for the next time."""
+        for the next time. ``ahead``, when every page will be read: each page of a GET
+        is asked for as soon as the one before is in, so that the server works on it
+        while the caller reads that one; ``decode``: how each body is decoded
+        (``json.loads``'s value, or one standing for it), held pages too."""
         key = None if cache is None else self._listing_key(cache, request)
         if cache is None or key is None:
-            return paginate(self._session, request, pages=pages)
-        return cached_paginate(self._session, request, cache, key, pages=pages)
+            return paginate(self._session, request, pages=pages, ahead=ahead, decode=decode)
+        return cached_paginate(
+            self._session, request, cache, key, pages=pages, ahead=ahead, decode=decode
+        )
 
     def _listing_key(self, cache: ListingCache, request: Request) -> bytes | None:
         """The key of ``request`` in ``cache`` as this client sends it: its credentials,

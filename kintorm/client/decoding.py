@@ -7,16 +7,22 @@ refuses (``NaN``, infinities, lone surrogates, a byte-order mark, invalid JSON,
 nesting deeper than it allows) the body is decoded again by ``json.loads``, whose
 answer or error is the one returned. ``$KINTORM_JSON=json`` keeps to the standard
 library.
+
+The cyclic garbage collector is paused while a body decodes (:func:`collector_paused`):
+decoding makes no reference cycles, and the collector's passes over the thousands of
+dicts and lists a listing decodes into cost a sixth of the decode.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["FAST_DECODER", "JSON_ENV", "decode_json"]
+__all__ = ["FAST_DECODER", "JSON_ENV", "collector_paused", "decode_json"]
 
 #: the environment variable that keeps decoding to the standard library (``json``)
 JSON_ENV = "KINTORM_JSON"
@@ -37,12 +43,28 @@ def _fast_decoder() -> Callable[[bytes], Any] | None:
 FAST_DECODER = _fast_decoder()
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (when it is on) for work that makes many
+    objects and no reference cycles; it is turned back on after, even on error. Another
+    thread allocating meanwhile sees the collector paused for that long."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def decode_json(content: bytes) -> Any:
     """``json.loads(content)``'s value, decoded by msgspec when it can; ValueError
     (``json``'s) for a body that is not JSON."""
-    if FAST_DECODER is not None:
-        try:
-            return FAST_DECODER(content)
-        except Exception:  # noqa: S110 - whatever msgspec refuses, json decides below
-            pass
-    return json.loads(content)
+    with collector_paused():
+        if FAST_DECODER is not None:
+            try:
+                return FAST_DECODER(content)
+            except Exception:  # noqa: S110 - whatever msgspec refuses, json decides below
+                pass
+        return json.loads(content)

@@ -13,6 +13,11 @@ the trampolines (``trampoline.py``) and the drivers that perform effects
   turn by the sync trampoline, concurrently by the async one);
 * :class:`Await` -> what an awaitable of the caller's (an async hook) gives: awaited
   by the async trampoline, refused by the sync one;
+* :class:`Start` -> a :class:`Started` handle, at once: the request is sent without
+  waiting for its answer (the sync driver from a worker thread with a connection of
+  its own, the async one as a task); :class:`Finish` of that handle -> the answer
+  a ``Request`` would have had. A page stream whose caller reads every page asks
+  for the next one so, while the page before is decoded and loaded;
 * a :class:`FileEffect` (:class:`ReadFile`, :class:`ReadStream`, :class:`WriteFile`,
   :class:`WriteVerified`, :class:`IsDir`, :class:`SameFile`) -> what its ``run()``
   returns: file I/O (and the hashing of what is written), which the async driver
@@ -41,12 +46,15 @@ __all__ = [
     "Emit",
     "Fanout",
     "FileEffect",
+    "Finish",
     "IsDir",
     "Op",
     "ReadFile",
     "ReadStream",
     "SameFile",
     "Sleep",
+    "Start",
+    "Started",
     "Stream",
     "WriteFile",
     "WriteVerified",
@@ -87,6 +95,39 @@ class Fanout:
     def __attrs_post_init__(self) -> None:
         if self.limit < 1:
             raise ValueError(f"concurrency must be at least 1, not {self.limit}")
+
+
+@attrs.frozen
+class Started:
+    """What a driver answers :class:`Start` with: the request, and the driver's future
+    of its outcome (a ``concurrent.futures.Future``, or an ``asyncio`` one), or None
+    when the driver did not send it ahead (a session of the user's gets each request
+    when it is needed): :class:`Finish` then sends it."""
+
+    request: Request
+    future: Any = None
+
+    def cancel(self) -> bool:
+        """Give the request up: it is not sent if it is not under way yet."""
+        return self.future is not None and bool(self.future.cancel())
+
+
+@attrs.frozen
+class Start:
+    """Send ``request`` without waiting for its answer; answered at once with a
+    :class:`Started` handle, which :class:`Finish` turns into the answer. A request
+    the driver answers without sending it (a batch's, dry mode's) is answered so
+    here too. Whoever starts a request either finishes it or cancels its handle."""
+
+    request: Request
+
+
+@attrs.frozen
+class Finish:
+    """Wait for the request ``started`` (a :class:`Start`'s handle): answered as the
+    ``Request`` effect would have been (a Response, or a TransportError value)."""
+
+    started: Started
 
 
 @attrs.frozen
@@ -236,7 +277,7 @@ FILE_EFFECTS: tuple[type[FileEffect], ...] = (
     SameFile,
 )
 
-Effect = Request | Sleep | Emit | Fanout | Await | FileEffect
+Effect = Request | Sleep | Emit | Fanout | Await | Start | Finish | FileEffect
 #: An operation: yields effects, returns T.
 Op = Generator[Effect, Any, T]
 #: An operation that may fan out (the mapper's name for it); the same type as :data:`Op`.

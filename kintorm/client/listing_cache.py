@@ -30,8 +30,8 @@ import attrs
 from kintorm.client.decoding import decode_json
 from kintorm.client.effects import Emit, Stream
 from kintorm.client.messages import NOT_MODIFIED, Request, Response
-from kintorm.client.pagination import next_request, page_data, paginate
-from kintorm.client.retries import send
+from kintorm.client.pagination import SendingAhead, next_request, page_data, paginate
+from kintorm.client.retries import Decoder
 from kintorm.client.shared import Session
 
 __all__ = ["DEFAULT_MAX_BYTES", "ListingCache", "cached_paginate"]
@@ -183,53 +183,62 @@ def cached_paginate(
     key: bytes,
     *,
     pages: float = float("inf"),
+    ahead: bool = False,
+    decode: Decoder = decode_json,
 ) -> Stream:
     """:func:`~kintorm.client.pagination.paginate`, revalidating the listing held in
     ``cache`` under ``key`` (the first page sent with ``If-None-Match``): on 304 the
     held pages are emitted again, decoded anew; otherwise the pages read are held for
-    the next time, with the first page's ETag (not when a page came under another)."""
+    the next time, with the first page's ETag (not when a page came under another).
+    ``ahead`` and ``decode`` as for ``paginate`` (held pages are decoded by ``decode``)."""
     if (
         session.dry_mode
         or request.method != "GET"
         or any(name.lower() in _PRECONDITIONS for name in request.headers)
     ):
-        yield from paginate(session, request, pages=pages)
+        yield from paginate(session, request, pages=pages, ahead=ahead, decode=decode)
         return
     held = cache._get(key)
     first = request
     if held is not None:
         first = attrs.evolve(request, headers={**request.headers, "If-None-Match": held.etag})
-    response = yield from send(session, first)
-    emitted = 0
-    current: Request | None = first
-    if response.status_code == NOT_MODIFIED:
-        if held is None:
-            return  # as paginate(): no page
-        cache._count(hit=True)
-        for body in held.bodies:
-            if emitted >= pages:
-                return
-            yield Emit(decode_json(body)["data"])
-            emitted += 1
-        if held.next is None or emitted >= pages:
-            return
-        reading = _Reading(held.etag, cache.max_bytes, list(held.bodies), held.size, held.next)
-        current = held.next
-        response = yield from send(session, current)
-    else:
-        cache._count(hit=False)
-        reading = _Reading(response.headers.get("ETag"), cache.max_bytes)
+    sending = SendingAhead(session, request, ahead, wanted=pages > 1)
     try:
-        while current is not None:
-            data = page_data(session, current, response)
-            reading.add(response, next_request(session, request, response))
-            yield Emit(data)
-            emitted += 1
-            current = reading.next
-            if current is None or emitted >= pages:
+        response = yield from sending.send(first, decode)
+        emitted = 0
+        current: Request | None = first
+        if response.status_code == NOT_MODIFIED:
+            if held is None:
+                return  # as paginate(): no page
+            cache._count(hit=True)
+            for body in held.bodies:
+                if emitted >= pages:
+                    return
+                yield Emit(decode(body)["data"])
+                emitted += 1
+            if held.next is None or emitted >= pages:
                 return
-            response = yield from send(session, current)
+            reading = _Reading(held.etag, cache.max_bytes, list(held.bodies), held.size, held.next)
+            current = held.next
+            sending.wanted = emitted + 1 < pages
+            response = yield from sending.send(current, decode)
+        else:
+            cache._count(hit=False)
+            reading = _Reading(response.headers.get("ETag"), cache.max_bytes)
+        try:
+            while current is not None:
+                data = page_data(session, current, response, decode)
+                reading.add(response, next_request(session, request, response))
+                yield Emit(data)
+                emitted += 1
+                current = reading.next
+                if current is None or emitted >= pages:
+                    return
+                sending.wanted = emitted + 1 < pages
+                response = yield from sending.send(current, decode)
+        finally:
+            # also when the reader stopped early or a page failed: the pages read are
+            # consistent, and the link to the next one is kept
+            cache._put(key, reading.listing())
     finally:
-        # also when the reader stopped early or a page failed: the pages read are
-        # consistent, and the link to the next one is kept
-        cache._put(key, reading.listing())
+        sending.close()

@@ -6,7 +6,7 @@ sent by a driver, which answers with a :class:`Response`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -105,13 +105,15 @@ class Response:
         """The body as text (undecodable bytes replaced)."""
         return self.content.decode("utf-8", errors="replace")
 
-    def json(self) -> Any:
+    def json(self, decode: Callable[[bytes], Any] = decode_json) -> Any:
         """The decoded JSON body (the same object on each call); a body that is not
-        JSON raises MalformedResponse."""
+        JSON raises MalformedResponse. ``decode``: the decoder the first call uses, for
+        a body read into other values than ``json.loads`` gives (a page of records
+        loaded as they are decoded); ValueError for what is not JSON."""
         if self.decoded is not _NOT_DECODED:
             return self.decoded
         try:
-            decoded = decode_json(self.content)
+            decoded = decode(self.content)
         except ValueError:
             raise MalformedResponse(
                 f"expected JSON, got {preview(self.text)!r}", request=self.request, response=self

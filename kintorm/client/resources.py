@@ -312,7 +312,7 @@ class Verbs:
         request = attrs.evolve(
             request, params=encode_params(params), headers={**request.headers, **headers}
         )
-        return collect(paginate(self._session, request, pages=pages))
+        return collect(paginate(self._session, request, pages=pages, ahead=True))
 
 
 def _object(response: Response) -> JSONDict:

@@ -7,12 +7,14 @@ import json
 import logging
 import time
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from http import HTTPStatus
+from typing import Any
 
 import attrs
 
-from kintorm.client.effects import Op, Sleep
+from kintorm.client.decoding import decode_json
+from kintorm.client.effects import Finish, Op, Sleep, Started
 from kintorm.client.exceptions import (
     BackoffException,
     KintoException,
@@ -34,6 +36,8 @@ UNCERTAIN_STATUSES = frozenset({502, 504})
 ERROR_CLASSES: Mapping[int, type[KintoException]] = {412: PreconditionFailed}
 
 logger = logging.getLogger("kintorm.client")
+#: a body's decoder: bytes -> what ``json.loads`` gives (or stands for it); ValueError
+Decoder = Callable[[bytes], Any]
 
 
 def _retry_delay(session: Session, response: Response | None, attempt: int) -> float:
@@ -98,7 +102,7 @@ def is_idempotent(request: Request) -> bool:
     return request.method == "PATCH" and "If-Match" in Headers(request.headers)
 
 
-def _garbled(response: Response) -> bool:
+def _garbled(response: Response, decode: Decoder) -> bool:
     """A 2xx announcing JSON whose body does not parse: cut short on its way back."""
     if not 200 <= response.status_code < 300 or not response.content:
         return False
@@ -109,7 +113,7 @@ def _garbled(response: Response) -> bool:
     elif "json" not in content_type:
         return False
     try:
-        response.json()  # decoded once: the caller reads the same object
+        response.json(decode)  # decoded once: the caller reads the same object
     except MalformedResponse:
         return True
     return False
@@ -121,12 +125,20 @@ def send(
     *,
     ok: Collection[int] = frozenset(),
     idempotent: bool | None = None,
+    started: Started | None = None,
+    answered: Callable[[Response], Op[None]] | None = None,
+    decode: Decoder = decode_json,
 ) -> Op[Response]:
     """Send ``request``, honouring Backoff and retrying what may be retried.
 
     Returns the response when its status is < 400 or in ``ok``; raises the
     mapped KintoException otherwise. (Dry mode and batch recording are the
     driver's: it answers the request without sending it.)
+
+    ``started``: the handle of ``request`` already sent by a ``Start`` effect,
+    whose answer is the first attempt's. ``answered``: an operation run with each
+    answer as soon as it is in, before its body is decoded (a page stream asks for
+    the next page there). ``decode``: how a JSON body is decoded (``Response.json``).
 
     A lost response (no response, a 2xx whose JSON body is cut short, a proxy's
     502/504) is retried when the request is idempotent (:func:`is_idempotent`,
@@ -140,14 +152,18 @@ def send(
     uncertain = False
     replayable = is_idempotent(request) if idempotent is None else idempotent
     for attempt in range(attempts):
-        wait = session.backoff_until - time.monotonic()
-        if wait > 0:
-            if session.retry <= 0:
-                raise BackoffException(
-                    f"the server asked to back off; retry in {int(wait) + 1} s", int(wait) + 1
-                )
-            yield Sleep(wait)
-        outcome = yield request
+        if started is not None:  # sent already (a Start: no Backoff was pending then)
+            outcome = yield Finish(started)
+            started = None
+        else:
+            wait = session.backoff_until - time.monotonic()
+            if wait > 0:
+                if session.retry <= 0:
+                    raise BackoffException(
+                        f"the server asked to back off; retry in {int(wait) + 1} s", int(wait) + 1
+                    )
+                yield Sleep(wait)
+            outcome = yield request
         last = attempt == attempts - 1
         if isinstance(outcome, TransportError):
             if last or not replayable:
@@ -158,7 +174,9 @@ def send(
             continue
         response: Response = attrs.evolve(outcome, request=request)
         _observe(session, response)
-        if _garbled(response):
+        if answered is not None:
+            yield from answered(response)
+        if _garbled(response, decode):
             if last or not replayable:
                 garbled = MalformedResponse(
                     f"a {response.status_code} response whose body was cut short: "

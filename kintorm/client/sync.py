@@ -2,17 +2,19 @@
 
 The loop that runs an operation is the sync trampoline (``trampoline.py``); this
 driver only performs one effect at a time, from a table: a request goes to the
-network (or to a replaced session), a sleep to ``time.sleep``, file I/O runs here.
+network (or to a replaced session), a sleep to ``time.sleep``, file I/O runs here,
+and a request sent ahead (``Start``) goes out from the transport's worker thread.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from typing import Any
 
 from kintorm.client.base import BaseClient
-from kintorm.client.effects import FILE_EFFECTS, Effect, FileEffect, Sleep
+from kintorm.client.effects import FILE_EFFECTS, Effect, FileEffect, Finish, Sleep, Start, Started
 from kintorm.client.exceptions import TransportError
 from kintorm.client.messages import Request
 from kintorm.client.operation import SyncDriver
@@ -36,8 +38,10 @@ class Client(BaseClient, SyncDriver):
 
     def _request(self, request: Request) -> Any:
         answer = self._intercept(request)
-        if answer is not None:
-            return answer
+        return answer if answer is not None else self._exchange(request)
+
+    def _exchange(self, request: Request) -> Any:
+        """Send ``request`` (to the network, or to a replaced session): its outcome."""
         router = self._router()
         if router is not None:  # a replaced session (a mock, in kinto-http's tests)
             try:
@@ -70,10 +74,40 @@ def _file(client: Client, effect: FileEffect) -> Any:
     return effect.run()
 
 
+#: how long a Start waits for the worker thread to take its request up (an idle one
+#: does at once; a busy one may not, and the request is then sent by Finish)
+_TAKE_UP = 0.005
+
+
+def _start(client: Client, effect: Start) -> Started:
+    """Send the request from the transport's worker thread, which has a connection of
+    its own. A request the driver answers itself (batch, dry mode) is answered now; one
+    for a replaced session is left for Finish (the session gets it when it is needed)."""
+    request = effect.request
+    answer = client._intercept(request)
+    if answer is not None:
+        answered: Future[Any] = Future()
+        answered.set_result(answer)
+        return Started(request, answered)
+    if client._router() is not None:
+        return Started(request)
+    worker = client._transport.worker()
+    return Started(request, worker.submit(client._exchange, request, wait=_TAKE_UP))
+
+
+def _finish(client: Client, effect: Finish) -> Any:
+    started = effect.started
+    if started.future is None or started.future.cancel():  # not taken up: sent from here
+        return client._exchange(started.request)
+    return started.future.result()
+
+
 #: how the sync driver performs each kind of effect
 _PERFORM: Mapping[type, Callable[[Client, Any], Any]] = {
     Request: Client._request,
     Sleep: _sleep,
+    Start: _start,
+    Finish: _finish,
     **{kind: _file for kind in FILE_EFFECTS},
 }
 

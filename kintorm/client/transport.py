@@ -21,13 +21,17 @@ import functools
 import http.cookiejar
 import importlib
 import os
+import queue
 import ssl
 import threading
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
+import attrs
 import requests
 
 if TYPE_CHECKING:
@@ -37,6 +41,7 @@ from kintorm.client.exceptions import TransportError
 from kintorm.client.messages import Request, Response
 
 Timeout = float | tuple[float, float] | None
+T = TypeVar("T")
 
 
 class SyncTransport(Protocol):
@@ -65,6 +70,15 @@ def _files(request: Request) -> Any:
     return [(f.field, (f.filename, f.content, f.mimetype)) for f in request.files] or None
 
 
+def _body(response: requests.Response) -> bytes:
+    """The whole body of a streamed ``response`` in one read, decompressed, with the
+    errors of ``requests.Response.content`` (a body cut short raises
+    ``ChunkedEncodingError``). ``content`` reads 10 KiB at a time through four layers
+    of Python calls: for a listing of a few megabytes that loop cost a quarter of
+    what decoding the JSON costs."""
+    return b"".join(response.iter_content(chunk_size=None))
+
+
 def refuse_cookies(jar: http.cookiejar.CookieJar) -> http.cookiejar.CookieJar:
     """``jar``, made to keep no cookie a response sets (see the module docstring)."""
     jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
@@ -76,14 +90,71 @@ def _failure(request: Request, exc: BaseException) -> TransportError:
     return TransportError(f"{request.method} {request.path}: no response ({kind}: {exc})")
 
 
+class Worker:
+    """A daemon thread that runs the calls given to it in turn: the sync client sends a
+    request ahead from it (the next page of a listing) while its caller's thread goes
+    on. Being a thread of its own, it has its own ``requests`` session and connection,
+    kept from one call to the next. Daemon: an answer still awaited never holds up the
+    interpreter's exit."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self.pid = os.getpid()
+        threading.Thread(target=self._loop, name="kintorm-ahead", daemon=True).start()
+
+    def submit(self, fn: Callable[..., T], *args: Any, wait: float = 0.0) -> Future[T]:
+        """Run ``fn(*args)`` on the thread once the calls before it are done. ``wait``:
+        up to that many seconds for the thread to take the call up, as what the caller
+        does next may hold the GIL a while (decoding a page does) and keep the call
+        from starting meanwhile."""
+        call = _Call(Future(), functools.partial(fn, *args))
+        self._calls.put(call)
+        if wait > 0:
+            call.begun.wait(wait)
+        return call.future
+
+    def stop(self) -> None:
+        """End the thread once the calls given before are done."""
+        self._calls.put(None)
+
+    def _loop(self) -> None:
+        while (call := self._calls.get()) is not None:
+            call.begun.set()
+            if not call.future.set_running_or_notify_cancel():
+                continue  # cancelled while queued
+            try:
+                call.future.set_result(call.fn())
+            except BaseException as exc:  # handed to whoever waits on the future
+                call.future.set_exception(exc)
+
+
+@attrs.frozen
+class _Call:
+    future: Future[Any]
+    fn: Callable[[], Any]
+    begun: threading.Event = attrs.field(factory=threading.Event)
+
+
 class RequestsTransport:
     """Sync transport on ``requests``; one ``requests.Session`` per thread (they are not
-    thread-safe), shared by a client and its clones."""
+    thread-safe), shared by a client and its clones, and one :class:`Worker` thread
+    for requests sent ahead."""
 
     def __init__(self, *, verify: bool | str = True) -> None:
         self.verify = verify
         self._local = threading.local()
         self._environment: dict[tuple[str, str], dict[str, Any]] = {}
+        self._worker: Worker | None = None
+        self._worker_lock = threading.Lock()
+
+    def worker(self) -> Worker:
+        """The worker thread, started on first use (again in a forked child); it ends
+        when the transport is closed or garbage-collected."""
+        with self._worker_lock:
+            if self._worker is None or self._worker.pid != os.getpid():
+                self._worker = Worker()
+                weakref.finalize(self, self._worker.stop)
+            return self._worker
 
     @property
     def session(self) -> requests.Session:
@@ -114,23 +185,37 @@ class RequestsTransport:
                 )
             )
             r = session.send(prepared, timeout=timeout, **self._settings(session, url))
+            try:
+                content = _body(r)
+            finally:
+                r.close()  # a body read whole has freed its connection; one cut short drops it
         except requests.RequestException as exc:
             raise _failure(request, exc) from None
-        return Response(r.status_code, dict(r.headers), r.content, request)
+        return Response(r.status_code, dict(r.headers), content, request)
 
     def _settings(self, session: requests.Session, url: str) -> dict[str, Any]:
         """What ``Session.request`` reads from the environment on every call (proxies
         and ``no_proxy``, ``REQUESTS_CA_BUNDLE``), read once per origin: it was a
-        tenth of the client's CPU time per request (benchmark B7)."""
+        tenth of the client's CPU time per request (benchmark B7). The body is
+        streamed: :func:`_body` reads it."""
         parts = urlsplit(url)
         origin = (parts.scheme, parts.netloc)
         cached = self._environment.get(origin)
         if cached is None:
             merged = session.merge_environment_settings(url, {}, None, self.verify, None)
-            cached = self._environment[origin] = {**merged, "allow_redirects": True}
+            cached = self._environment[origin] = {**merged, "allow_redirects": True, "stream": True}
         return cached
 
     def close(self) -> None:
+        """Close this thread's session, and the worker thread's (which then ends)."""
+        self._close_session()
+        with self._worker_lock:
+            worker, self._worker = self._worker, None
+        if worker is not None and worker.pid == os.getpid():
+            worker.submit(self._close_session)
+            worker.stop()
+
+    def _close_session(self) -> None:
         session = getattr(self._local, "session", None)
         if session is not None:
             session.close()

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from kintorm.client.base import BaseClient
+from kintorm.client.decoding import decode_json
 from kintorm.client.effects import CONCURRENCY, Action, Emit, Fanout, Op, Stream
 from kintorm.client.encoding import quote_etag
 from kintorm.client.exceptions import (
@@ -27,6 +28,7 @@ from kintorm.client.exceptions import (
 from kintorm.client.listing_cache import ListingCache
 from kintorm.client.messages import Request
 from kintorm.client.pagination import collect, relay
+from kintorm.client.retries import Decoder
 from kintorm.orm.bulk import NotSent
 
 JSONDict = dict[str, Any]
@@ -86,10 +88,19 @@ def records_stream(
     start: int = 0,
     stop: int | None = None,
     cache: ListingCache | None = None,
+    *,
+    whole: bool = False,
+    decode: Decoder | None = None,
 ) -> Stream:
     """Emit the pages of a listing (tombstones included), following ``Next-Page``,
     without its first ``start`` items, and stop once ``stop`` items were listed;
-    revalidated in ``cache`` when given (see ``BaseClient.paginate``)."""
+    revalidated in ``cache`` when given (see ``BaseClient.paginate``). ``whole``: the
+    caller reads every page (each is then asked for while the one before is read:
+    ``paginate``'s ``ahead``, unless a ``stop`` may end it early). ``decode``: how the
+    pages of a listing read whole and unsliced are decoded (the codec's typed pages);
+    others are plain JSON."""
+    if start == 0 and stop is None:  # every page as it comes
+        return _listing(client, request, cache, whole, decode or decode_json)
     seen = 0
 
     def window(page: list[Any]) -> tuple[Iterable[Any], bool]:
@@ -100,7 +111,8 @@ def records_stream(
         seen += len(page)
         return [page[skip:]], stop is not None and seen >= stop
 
-    return relay(_listing(client, request, cache), window)
+    ahead = whole and stop is None
+    return relay(_listing(client, request, cache, ahead, decode_json), window)
 
 
 def merged_records_stream(
@@ -119,7 +131,8 @@ def merged_records_stream(
     collection, tombstones included, so the merge is Kinto's own order."""
     listings: list[list[Any]] = []
     for request in requests:
-        listings.append((yield from collect(records_stream(client, request, 0, stop, cache))))
+        listing = records_stream(client, request, 0, stop, cache, whole=True)
+        listings.append((yield from collect(listing)))
     merged = list(heapq.merge(*listings, key=_last_modified, reverse=descending))
     yield Emit(merged[start:stop])
 
@@ -128,10 +141,16 @@ def _last_modified(record: Any) -> int:
     return int(record["last_modified"])
 
 
-def _listing(client: BaseClient, request: Request, cache: ListingCache | None) -> Stream:
+def _listing(
+    client: BaseClient,
+    request: Request,
+    cache: ListingCache | None,
+    ahead: bool,
+    decode: Decoder,
+) -> Stream:
     """paginate(), with a 404 (no such collection) raised as CollectionNotFound."""
     try:
-        yield from BaseClient.paginate.op(client, request, cache=cache)
+        yield from BaseClient.paginate.op(client, request, cache=cache, ahead=ahead, decode=decode)
     except KintoException as exc:
         raise _collection_error(exc) from exc
 

@@ -33,9 +33,9 @@ from kintorm.orm.state import data_fields, state
 from kintorm.orm.tracking import PatchMode, changed_keys, same
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 JSONDict = dict[str, Any]
 
 __all__ = ["DEFAULT_ATTEMPTS", "save_merging_op", "update_with_retry_op"]
@@ -81,7 +81,7 @@ def _value(doc: JSONDict, key: str) -> Any:
     return doc["data"].get(key, _MISSING)
 
 
-def _rebase_op(obj: Record, client: BaseClient, conflict: ConflictError) -> Op[None]:
+def _rebase_op(obj: RecordLike, client: BaseClient, conflict: ConflictError) -> Op[None]:
     """Put the local changes of ``obj`` on top of the server's current version, or
     raise ConflictError when a field changed on both sides."""
     model, st = type(obj), state(obj)
@@ -132,7 +132,7 @@ def _rebase_op(obj: Record, client: BaseClient, conflict: ConflictError) -> Op[N
 
 
 def save_merging_op(
-    obj: Record, client: BaseClient, mode: PatchMode, attempts: int = MERGE_ATTEMPTS
+    obj: RecordLike, client: BaseClient, mode: PatchMode, attempts: int = MERGE_ATTEMPTS
 ) -> Op[bool]:
     """``save(on_conflict="merge")``; see the module docstring. False when there was
     nothing to send."""

@@ -41,7 +41,7 @@ from kintorm.orm.state import SNAPSHOT
 
 if TYPE_CHECKING:
     from kintorm.client.base import BaseClient
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = [
     "AfterHookError",
@@ -59,7 +59,7 @@ __all__ = [
     "save_action",
 ]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 T = TypeVar("T")
 #: a hook method: ``def hook(self, ctx)`` or ``async def hook(self, ctx)``
 F = TypeVar("F", bound="Callable[[Any, HookContext], object]")
@@ -160,7 +160,7 @@ class Event:
         _changed()
         return fn
 
-    def disconnect(self, model: type[Record], fn: Callable[..., Any]) -> bool:
+    def disconnect(self, model: type[RecordLike], fn: Callable[..., Any]) -> bool:
         """Stop running ``fn`` for ``model``; False when it was not connected."""
         found = _RECEIVERS.get(model, {}).get(self.name, [])
         if fn not in found:
@@ -300,8 +300,12 @@ def _call(hook: _Hook, obj: Any, ctx: HookContext) -> Op[None]:
 
 
 def _each(
-    objs: Sequence[Record], client: BaseClient, action: WriteAction, via: str, events: Sequence[str]
-) -> Iterator[tuple[_Hook, Record, HookContext]]:
+    objs: Sequence[RecordLike],
+    client: BaseClient,
+    action: WriteAction,
+    via: str,
+    events: Sequence[str],
+) -> Iterator[tuple[_Hook, RecordLike, HookContext]]:
     """Each record's hooks of ``events``, record after record, in their order."""
     found: dict[type, tuple[_Hook, ...]] = {}  # per class: looked up once
     for obj in objs:
@@ -313,7 +317,7 @@ def _each(
 
 
 def run_before_op(
-    objs: Sequence[Record], client: BaseClient, action: WriteAction, via: str
+    objs: Sequence[RecordLike], client: BaseClient, action: WriteAction, via: str
 ) -> Op[None]:
     """The before hooks of each record, in turn; what one raises stops the call.
     Refuses first, before any hook runs, an async hook (before or after) that a
@@ -332,7 +336,11 @@ def _failed(failures: list[tuple[Any, str, Exception]]) -> str:
 
 
 def run_after_op(
-    objs: Sequence[Record], client: BaseClient, action: WriteAction, via: str, result: Any = None
+    objs: Sequence[RecordLike],
+    client: BaseClient,
+    action: WriteAction,
+    via: str,
+    result: Any = None,
 ) -> Op[None]:
     """The after hooks of each record the server wrote. Every hook runs even when one
     raises; then AfterHookError (with ``result``) names those that raised."""
@@ -346,13 +354,13 @@ def run_after_op(
         raise AfterHookError(_failed(failures), failures, result) from failures[0][2]
 
 
-def save_action(obj: Record) -> WriteAction:
+def save_action(obj: RecordLike) -> WriteAction:
     """What saving ``obj`` does: ``"create"`` (never saved nor loaded) or ``"update"``."""
     return "create" if getattr(obj, SNAPSHOT) is None else "update"
 
 
 def hooked_op(
-    obj: Record, client: BaseClient, action: WriteAction, via: str, write: Op[bool]
+    obj: RecordLike, client: BaseClient, action: WriteAction, via: str, write: Op[bool]
 ) -> Op[bool]:
     """``write`` (an operation that returns whether it sent a write the server
     applied) with the record's hooks around it: the before hooks, whose changes to

@@ -13,11 +13,11 @@ from kintorm.orm.schema.sync import SchemaSync, sync_schema_op
 from kintorm.orm.twins import twin
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["Manager", "ManagerDescriptor"]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 
 
 class Manager(QuerySet[M]):
@@ -75,7 +75,7 @@ class ManagerDescriptor:
     @overload
     def __get__(self, obj: None, owner: type[M]) -> Manager[M]: ...
     @overload
-    def __get__(self, obj: Record, owner: type[M]) -> Manager[M]: ...
+    def __get__(self, obj: RecordLike, owner: type[M]) -> Manager[M]: ...
     def __get__(self, obj: Any, owner: type[M]) -> Manager[M]:
         if obj is not None:
             raise AttributeError(

@@ -25,9 +25,9 @@ from kintorm.orm.state import DEFERRED, data_fields, state
 from kintorm.orm.tracking import PatchMode, diff_documents
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 JSONDict = dict[str, Any]
 
 __all__ = [
@@ -44,13 +44,13 @@ __all__ = [
 # --- where ---------------------------------------------------------------------
 
 
-def client_for(model: type[Record], instance: Record | None = None) -> BaseClient:
+def client_for(model: type[RecordLike], instance: RecordLike | None = None) -> BaseClient:
     """The client of a call on ``model`` or on the record ``instance``: the scope's,
     the one the record remembers, the model's, the default (kintorm.orm.scope)."""
     return resolve(model, instance)
 
 
-def location(model: type[Record], client: BaseClient | None) -> tuple[str, str]:
+def location(model: type[RecordLike], client: BaseClient | None) -> tuple[str, str]:
     bucket = model._meta.bucket or (client.bucket_name if client is not None else None)
     if not bucket:
         raise ValueError(
@@ -74,7 +74,7 @@ def _body(exc: KintoException) -> JSONDict:
 
 def translate(
     exc: KintoException,
-    obj: Record,
+    obj: RecordLike,
     bucket: str,
     collection: str,
     client: BaseClient,
@@ -148,7 +148,7 @@ def _server_field_errors(details: Any, message: str) -> list[tuple[str, str]]:
 # --- operations ------------------------------------------------------------------
 
 
-def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op[bool]:
+def save_op(obj: RecordLike, client: BaseClient, mode: PatchMode, force: bool) -> Op[bool]:
     """Create or patch ``obj``; False when there was nothing to send."""
     model = type(obj)
     bucket, collection = location(model, client)
@@ -203,7 +203,7 @@ def save_op(obj: Record, client: BaseClient, mode: PatchMode, force: bool) -> Op
     return True
 
 
-def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[bool]:
+def delete_op(obj: RecordLike, client: BaseClient, force: bool) -> Op[bool]:
     """Delete ``obj``; True once deleted (the server applied it)."""
     if obj.id is None:
         raise ValueError(f"cannot delete an unsaved {type(obj).__name__} (it has no id)")
@@ -226,7 +226,7 @@ def delete_op(obj: Record, client: BaseClient, force: bool) -> Op[bool]:
     return True
 
 
-def refresh_op(obj: Record, client: BaseClient) -> Op[None]:
+def refresh_op(obj: RecordLike, client: BaseClient) -> Op[None]:
     if obj.id is None:
         raise ValueError(f"cannot refresh an unsaved {type(obj).__name__} (it has no id)")
     model = type(obj)
@@ -247,7 +247,7 @@ def refresh_op(obj: Record, client: BaseClient) -> Op[None]:
     codec_for(type(obj)).apply(obj, body, st.client)
 
 
-def history_op(obj: Record, client: BaseClient) -> Op[list[JSONDict]]:
+def history_op(obj: RecordLike, client: BaseClient) -> Op[list[JSONDict]]:
     bucket, collection = location(type(obj), client)
     return (
         yield from BaseClient.get_history.op(

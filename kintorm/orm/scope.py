@@ -36,7 +36,7 @@ from kintorm.orm.connection import get_default_client
 from kintorm.orm.state import state
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["Scope", "resolve", "scoped", "using"]
 
@@ -126,7 +126,7 @@ def using(client: BaseClient | None) -> Scope:
     return Scope(client)
 
 
-def resolve(model: type[Record], instance: Record | None = None) -> BaseClient:
+def resolve(model: type[RecordLike], instance: RecordLike | None = None) -> BaseClient:
     """The client a call on ``model`` (or on the record ``instance``) uses when no
     query set names one: the innermost scope, the client the record remembers, the
     model's bound one, the default one (see the module docstring)."""

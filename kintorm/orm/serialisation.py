@@ -27,18 +27,18 @@ from kintorm.orm.exceptions import ValidationError
 from kintorm.orm.state import attachment_field, data_fields, json_copy, state
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["Undeclared", "from_dict", "to_dict"]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 Errors = list[tuple[str, str]]
 _UNDECLARED = ("forbid", "ignore", "keep")
 _QUOTED = re.compile(r"'(\w+)'")
 
 
 def to_dict(
-    obj: Record,
+    obj: RecordLike,
     *,
     id: bool = True,
     last_modified: bool = True,
@@ -101,7 +101,7 @@ def _pairs(exc: Exception, path: str) -> Errors:
     return [(path, str(exc))]
 
 
-def _init_error(model: type[Record], exc: Exception) -> tuple[str, str]:
+def _init_error(model: type[RecordLike], exc: Exception) -> tuple[str, str]:
     """An error of the class's ``__init__`` (a validator, a converter,
     ``__attrs_post_init__``): its first message, and the field it names: an
     ``attrs.Attribute`` among its arguments (``instance_of``), or the quoted field
@@ -170,7 +170,7 @@ def from_dict(
 
 
 def _undeclared(
-    model: type[Record],
+    model: type[RecordLike],
     data: Mapping[Any, Any],
     accepted: dict[str, bool],
     mode: Undeclared,
@@ -219,7 +219,7 @@ def _construct(
     return obj
 
 
-def _raise(model: type[Record], errors: Errors) -> NoReturn:
+def _raise(model: type[RecordLike], errors: Errors) -> NoReturn:
     shown = "; ".join(f"{path or '(record)'}: {message}" for path, message in errors)
     raise ValidationError(
         f"invalid {model.__name__}: {shown}",

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol
 
 import attrs
 
 from kintorm.client.base import BaseClient
 from kintorm.orm.codec.frozen import freeze, thaw
+from kintorm.orm.exceptions import DoesNotExist, MultipleObjectsReturned
 
-if TYPE_CHECKING:
-    from kintorm.orm.model import Record
-
-__all__ = ["DEFERRED", "RESERVED", "Meta", "Permissions", "State", "data_fields", "state"]
+__all__ = [
+    "DEFERRED",
+    "RESERVED",
+    "Meta",
+    "Permissions",
+    "RecordLike",
+    "State",
+    "data_fields",
+    "state",
+]
 
 #: Fields every record has; they are not part of the data sent in a PATCH.
 RESERVED = ("id", "last_modified", "permissions")
@@ -112,6 +119,22 @@ class Meta:
     namespace: tuple[dict[str, Any], dict[str, Any]] | None = attrs.field(
         default=None, repr=False, eq=False
     )
+
+
+class RecordLike(Protocol):
+    """A model's record as the mapper's modules below ``kintorm.orm.model`` see it:
+    they are written for any class with these members, so that they need not import
+    the module of ``Record`` (which imports them). ``Record`` is the one such class."""
+
+    _meta: ClassVar[Meta]
+    __attrs_attrs__: ClassVar[tuple[attrs.Attribute[Any], ...]]
+    DoesNotExist: ClassVar[type[DoesNotExist]]
+    MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]]
+    id: str | None
+    last_modified: int | None
+    permissions: dict[str, list[str]]
+
+    def __init__(self, **fields: Any) -> None: ...
 
 
 #: The mapper's state of a record, kept on the instance itself in these attributes (no
@@ -216,7 +239,7 @@ def json_copy(value: Any) -> Any:
     return value
 
 
-def state(obj: Record) -> State:
+def state(obj: RecordLike) -> State:
     """The mapper's state of ``obj`` (a view: reading and setting it is cheap)."""
     return State(obj)
 
@@ -232,7 +255,7 @@ def attachment_field(cls: type[Any]) -> str | None:
     return name
 
 
-def data_fields(cls: type[Record]) -> tuple[attrs.Attribute[Any], ...]:
+def data_fields(cls: type[RecordLike]) -> tuple[attrs.Attribute[Any], ...]:
     """The model's declared fields, with types resolved, without the reserved ones and
     the attachment field (a view of the record's ``attachment`` key, which the codec
     keeps among the undeclared keys: see kintorm.orm.attachments)."""
@@ -244,7 +267,7 @@ def data_fields(cls: type[Record]) -> tuple[attrs.Attribute[Any], ...]:
     return fields
 
 
-def _resolved_data_fields(cls: type[Record]) -> tuple[attrs.Attribute[Any], ...]:
+def _resolved_data_fields(cls: type[RecordLike]) -> tuple[attrs.Attribute[Any], ...]:
     if getattr(cls, "__attrs_types_resolved__", None) is not cls:
         meta: Meta | None = getattr(cls, "_meta", None)
         if meta is not None and meta.namespace is not None:

@@ -8,6 +8,8 @@ the same types, or fail with ``json``'s ValueError.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import importlib.util
 import json
 import math
@@ -18,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kintorm.client import decoding
-from kintorm.client.decoding import decode_json
+from kintorm.client.decoding import collector_paused, decode_json
 
 scalars = (
     st.none()
@@ -102,3 +104,53 @@ def test_msgspec_is_used_when_installed() -> None:
     if importlib.util.find_spec("msgspec") is None:
         pytest.skip("msgspec is not installed (the fast extra): bodies go through json alone")
     assert decoding.FAST_DECODER is not None
+
+
+def _collections_during(work: Any) -> int:
+    """How many times the cyclic garbage collector ran while ``work()`` ran."""
+    runs: list[str] = []
+
+    def count(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            runs.append(phase)
+
+    gc.callbacks.append(count)
+    try:
+        work()
+    finally:
+        gc.callbacks.remove(count)
+    return len(runs)
+
+
+LISTING = json.dumps({"data": [{"id": str(i), "tags": ["a"]} for i in range(5000)]}).encode()
+
+
+@pytest.mark.parametrize("body", [LISTING, LISTING + b"x"], ids=["json", "not-json"])
+def test_the_collector_is_paused_while_a_body_decodes_and_turned_back_on(body: bytes) -> None:
+    assert gc.isenabled()
+
+    def decode(decoder: Any) -> None:
+        with contextlib.suppress(ValueError):
+            decoder(body)
+
+    # 10,000 containers: unpaused, the collector runs every few hundred of them; paused,
+    # it runs at most once, at the first allocation after it is turned back on
+    assert _collections_during(lambda: decode(json.loads)) >= 10_000 // gc.get_threshold()[0]
+    assert _collections_during(lambda: decode(decode_json)) <= 1
+    assert gc.isenabled()
+
+
+def test_a_collector_turned_off_by_the_caller_stays_off() -> None:
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError), collector_paused():
+            raise RuntimeError("inside")
+        assert not gc.isenabled()
+        decode_json(b"{}")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("inside")
+    assert gc.isenabled()

@@ -1,6 +1,6 @@
 """The model codec's operations as the mapper's tests call them (one-line adapters over
-``kintorm.orm.codec.core.codec_for``), and ``build_loader``: the generated loader of
-a model with a given reference, to test the fast strategy on its own."""
+``kintorm.orm.codec.core.codec_for``), and ``build_loader``: the loader of a codec
+given another reference strategy, to test the generated one on its own."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from typing import Any, TypeVar
 
 from kintorm import Record
 from kintorm.client.base import BaseClient
-from kintorm.orm.codec.core import codec_for
-from kintorm.orm.codec.fast import Loader, generate
-from kintorm.orm.convert import converter
+from kintorm.orm.codec.core import Codec, codec_for
+from kintorm.orm.codec.fast import Loader
 
 M = TypeVar("M", bound=Record)
 
@@ -48,15 +47,8 @@ def loader(model: type[Record], *, owned: bool = False) -> Loader:
 
 
 def build_loader(model: type[Record], reference: Loader, *, owned: bool = False) -> Loader:
-    """The generated loader of ``model`` handing records to ``reference`` while the
-    converter has hooks of its user's (as ``Codec.loader`` decides); ``reference``
-    itself for a model the fast path does not take."""
-    fast = generate(model, reference, owned=owned)
-    if fast is None:
-        return reference
-    generated: Loader = fast
-
-    def load(*args: Any) -> Any:
-        return reference(*args) if converter.customized else generated(*args)
-
-    return load
+    """The loader a codec of ``model`` whose reference strategy is ``reference`` picks
+    now: the generated one (which hands ``reference`` the records it does not take),
+    or ``reference`` itself while the converter has hooks of its user's or for a
+    model the generated one does not take."""
+    return Codec(model, reference=reference).loader(owned)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextvars import copy_context
@@ -162,10 +163,13 @@ def paged(request: pytest.FixtureRequest, paged_server: KintoServer) -> Iterator
 
 class Counter:
     """Counts the HTTP requests a client sends (its transport is wrapped), sync or
-    async; ``in_flight_max`` is the most requests that were awaiting a response at once."""
+    async; ``in_flight_max`` is the most requests that were awaiting a response at once;
+    ``ahead`` tells for each whether it was sent ahead (a ``Start``: from the sync
+    client's worker thread, or from a task of its own on an AsyncClient)."""
 
     def __init__(self, client: BaseClient, *, delay: float = 0.0) -> None:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.ahead: list[bool] = []
         self.statuses: list[int] = []
         self.bodies: list[object] = []
         self.in_flight = self.in_flight_max = 0
@@ -174,6 +178,7 @@ class Counter:
 
         def before(request: Any, url: str, headers: Any) -> None:
             self.requests.append((request.method, url, dict(headers)))
+            self.ahead.append(_sent_ahead())
             self.bodies.append(request.json())
             self.in_flight += 1
             self.in_flight_max = max(self.in_flight_max, self.in_flight)
@@ -202,6 +207,7 @@ class Counter:
 
     def reset(self) -> None:
         self.requests.clear()
+        self.ahead.clear()
         self.statuses.clear()
         self.bodies.clear()
         self.in_flight_max = 0
@@ -209,6 +215,16 @@ class Counter:
     @property
     def methods(self) -> list[str]:
         return [m for m, _, _ in self.requests]
+
+
+def _sent_ahead() -> bool:
+    """Is the request being sent one that a ``Start`` sent ahead?"""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no event loop: the sync client
+        return threading.current_thread().name == "kintorm-ahead"
+    coro = task.get_coro() if task is not None else None
+    return getattr(coro, "__qualname__", "") == "AsyncClient._exchange"
 
 
 @pytest.fixture

@@ -411,10 +411,11 @@ def test_hooks_registered_on_the_converter_turn_the_fast_path_off(
         calls.append(args)
         return "reference"
 
-    load = build_loader(Todo, reference)
     monkeypatch.setattr(converter, "customized", True)
+    load = build_loader(Todo, reference)  # the codec looks each time a loader is asked for
     assert load({"title": "t"}, None, False, None) == "reference" and calls
     monkeypatch.setattr(converter, "customized", False)
+    load = build_loader(Todo, reference)
     assert isinstance(load({"title": "t"}, None, False, None), Todo)
 
 

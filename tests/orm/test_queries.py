@@ -122,6 +122,46 @@ def test_iteration_follows_next_page(paged: ORM) -> None:
     assert paged(Item.objects).count() == 10
 
 
+def test_a_listing_read_whole_asks_for_each_next_page_ahead(paged: ORM) -> None:
+    """``list(qs)`` and ``update()``'s listing ask for each page while the one before
+    loads; ``iterator()`` and slices, which may stop early, ask for each when wanted."""
+    Item.objects.using(paged.raw).bulk_create(
+        [Item(title="x", n=i, id=f"p{i:02d}") for i in range(10)]
+    )
+    http = Counter(paged.client)
+    everything = [f"p{i:02d}" for i in range(10)]
+    assert ids(paged(Item.objects.order_by("n"))) == everything
+    assert http.ahead == [False, True, True, True]  # 3 + 3 + 3 + 1
+    http.reset()
+    assert ids(paged(Item.objects.order_by("n")).iterator()) == everything
+    assert http.ahead == [False] * 4
+    http.reset()
+    assert ids(paged(Item.objects.order_by("n")[1:8])) == everything[1:8]
+    assert http.ahead == [False] * 3
+    http.reset()
+    paged(Item.objects.all()).update(title="y")
+    sent = zip(http.methods, http.ahead, strict=True)
+    assert [ahead for method, ahead in sent if method == "GET"] == [False, True, True, True]
+
+
+def test_a_re_read_that_downloads_asks_ahead_too(paged: ORM) -> None:
+    """A re-read (``all()``) of an unchanged collection is one 304; once a write moved
+    it, the listing is downloaded again, each next page asked for ahead."""
+    Item.objects.using(paged.raw).bulk_create(
+        [Item(title="x", n=i, id=f"p{i:02d}") for i in range(9)]
+    )
+    http = Counter(paged.client)
+    qs = Item.objects.order_by("n")
+    first = ids(paged(qs))
+    http.reset()
+    assert ids(paged(qs.all())) == first
+    assert http.statuses == [304]
+    paged.raw.create_record(data={"title": "x", "n": 9}, id="p09")
+    http.reset()
+    assert ids(paged(qs.all())) == [*first, "p09"]
+    assert http.statuses == [200] * 4 and http.ahead == [False, True, True, True]
+
+
 def test_count_is_a_head(items: list[Item], http: Counter, orm: ORM) -> None:
     http.reset()
     assert orm(Item.objects.filter(done=True)).count() == 6

@@ -23,13 +23,13 @@ from kintorm.orm.persist import client_for
 from kintorm.orm.twins import Runner, twin
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["AttachmentMethods"]
 
 
-def _record(obj: Any) -> Record:
-    return cast("Record", obj)
+def _record(obj: Any) -> RecordLike:
+    return cast("RecordLike", obj)
 
 
 RUNS = Runner(

@@ -59,7 +59,7 @@ from kintorm.orm.server_checks import warn_unless_atomic_op
 from kintorm.orm.state import json_copy, state
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["Source", "Target", "attach_op", "detach_op", "download_op"]
 
@@ -113,7 +113,7 @@ def _version(response: Response) -> int | None:
     return int(etag) if etag is not None and etag.isdigit() else None
 
 
-def _take(obj: Record, stored: Any, version: int) -> None:
+def _take(obj: RecordLike, stored: Any, version: int) -> None:
     """The server's ``attachment`` key and version, into the instance and its snapshot
     (its other fields, and their pending changes, untouched)."""
     st = state(obj)
@@ -125,7 +125,7 @@ def _take(obj: Record, stored: Any, version: int) -> None:
     obj.last_modified = version
 
 
-def _record_op(obj: Record, client: BaseClient, bucket: str, collection: str) -> Op[JSONDict]:
+def _record_op(obj: RecordLike, client: BaseClient, bucket: str, collection: str) -> Op[JSONDict]:
     assert obj.id is not None
     body: JSONDict = yield from BaseClient.get_record.op(
         client, id=obj.id, bucket=bucket, collection=collection
@@ -134,7 +134,7 @@ def _record_op(obj: Record, client: BaseClient, bucket: str, collection: str) ->
 
 
 def _answered_op(
-    obj: Record, client: BaseClient, where: tuple[str, str], response: Response, stored: Any
+    obj: RecordLike, client: BaseClient, where: tuple[str, str], response: Response, stored: Any
 ) -> Op[None]:
     """Take ``stored`` and the response's version; a server that sent no version is
     asked the record's (and its ``attachment`` key) once."""
@@ -148,7 +148,7 @@ def _answered_op(
 
 
 def _created_op(
-    obj: Record,
+    obj: RecordLike,
     client: BaseClient,
     where: tuple[str, str],
     response: Response,
@@ -190,7 +190,7 @@ def _precondition_op(
 
 
 def _refused(
-    exc: KintoException, obj: Record, where: tuple[str, str], client: BaseClient, **how: Any
+    exc: KintoException, obj: RecordLike, where: tuple[str, str], client: BaseClient, **how: Any
 ) -> Exception:
     """The mapper's exception for a refused attachment write; a rejected upload that
     names no field names the attachment field (``field`` and ``field_errors``)."""
@@ -206,7 +206,7 @@ def _refused(
 
 
 def attach_op(
-    obj: Record,
+    obj: RecordLike,
     client: BaseClient,
     source: Source,
     filename: str | None,
@@ -227,7 +227,7 @@ def attach_op(
 
 
 def _upload_op(
-    obj: Record,
+    obj: RecordLike,
     client: BaseClient,
     source: Source,
     filename: str | None,
@@ -271,7 +271,7 @@ def _upload_op(
     return True
 
 
-def detach_op(obj: Record, client: BaseClient) -> Op[None]:
+def detach_op(obj: RecordLike, client: BaseClient) -> Op[None]:
     """Remove the record's file (``If-Match`` on its version); the record keeps an
     ``attachment`` key set to null, as the plugin leaves it."""
     model = type(obj)
@@ -342,7 +342,7 @@ def _target_op(to: Target, attachment: Attachment) -> Op[Any]:
     return path
 
 
-def download_op(obj: Record, client: BaseClient, to: Target) -> Op[bytes]:
+def download_op(obj: RecordLike, client: BaseClient, to: Target) -> Op[bytes]:
     """The record's file, checked against its hash and size; written to ``to`` too when
     given, only once checked (AttachmentHashMismatch otherwise, nothing written)."""
     model = type(obj)

@@ -10,6 +10,7 @@ snapshot. Its modules, from the bottom up:
   cyclic garbage collector stops tracking;
 * ``fast``: the loading strategy generated per model for records that fit it;
 * ``reference``: the loading strategy through cattrs and the model's ``__init__``;
+* ``typed``: whole pages decoded by msgspec into structs, and made into instances;
 * ``core``: the Codec, which picks a strategy once per model and converter state.
 
 This package's ``__init__`` imports nothing, so that ``kintorm.orm.state`` can use

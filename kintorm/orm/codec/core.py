@@ -11,7 +11,10 @@ Loading has two strategies: the generated one (kintorm.orm.codec.fast) for the
 records that fit a model whose ``__init__`` only stores values, and the reference
 (kintorm.orm.codec.reference) for the rest. The codec picks the generated one only
 while the converter has no hooks registered after make_converter(), looked at each
-time a loader is asked for (once per query, not per record).
+time a loader is asked for (once per query, not per record). A listing read whole
+may also be decoded by the typed strategy (kintorm.orm.codec.typed), which makes
+the instances of a page whose records all fit exactly as it decodes the page, and
+leaves any other page to the two others.
 
 The snapshot is what was decoded, frozen (kintorm.orm.codec.frozen). What changed
 is found by comparing each field's wire form with it, without validation; a dump
@@ -21,12 +24,13 @@ were loaded from the server, and a PATCH does not send them).
 
 from __future__ import annotations
 
-import gc
+import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from kintorm.client.decoding import collector_paused
 from kintorm.client.exceptions import MalformedResponse
 from kintorm.client.patch import MergePatch, PatchType
 from kintorm.orm.codec.checks import fits
@@ -34,6 +38,7 @@ from kintorm.orm.codec.fast import Loader, generate, is_native
 from kintorm.orm.codec.frozen import same_frozen
 from kintorm.orm.codec.nested import Pins, collecting, emitting, reaches_unweakrefable
 from kintorm.orm.codec.reference import load_reference
+from kintorm.orm.codec.typed import Loaded, PageDecoder, TypedPages, typed_pages
 from kintorm.orm.convert import converter, unstructure_value
 from kintorm.orm.exceptions import InvalidRecord
 from kintorm.orm.state import (
@@ -55,7 +60,7 @@ from kintorm.orm.tracking import PatchMode, diff_documents
 
 if TYPE_CHECKING:
     from kintorm.client.base import BaseClient
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["Codec", "codec_for"]
 
@@ -64,7 +69,7 @@ _ATOMIC = frozenset({str, int, float, bool, type(None)})
 _CODEC = "_kintorm_codec"
 
 
-def codec_for(model: type[Record]) -> Codec:
+def codec_for(model: type[RecordLike]) -> Codec:
     """The codec of ``model``, made on first use."""
     found: Codec | None = model.__dict__.get(_CODEC)
     if found is None:
@@ -78,7 +83,11 @@ class Codec:
 
     EXTRAS = EXTRAS
 
-    def __init__(self, model: type[Record]) -> None:
+    def __init__(self, model: type[RecordLike], *, reference: Loader | None = None) -> None:
+        """The codec of ``model`` (``codec_for(model)`` makes and keeps it). ``reference``:
+        the loading strategy for what the generated one does not take, instead of
+        kintorm.orm.codec.reference's (a test gives one that fails, to see a record
+        taken by the generated loader alone)."""
         self.model = model
         self.fields: tuple[attrs.Attribute[Any], ...] = data_fields(model)
         #: the record keys that are not undeclared fields
@@ -86,10 +95,13 @@ class Codec:
         self._native = {f.name: is_native(f.type) for f in self.fields}
         self._pins = any(reaches_unweakrefable(f.type) for f in self.fields)
         self._generated: dict[bool, Loader | None] = {}
+        #: ``load(data, permissions, partial, client[, into])`` through cattrs and the
+        #: model's ``__init__``: the records the generated loader does not take
+        self.reference: Loader = reference or self._reference
 
     # --- loading -----------------------------------------------------------------
 
-    def reference(
+    def _reference(
         self, data: JSONDict, permissions: Any, partial: bool, client: Any, into: Any = None
     ) -> Any:
         """Load through cattrs and ``__init__`` (kintorm.orm.codec.reference)."""
@@ -122,6 +134,18 @@ class Codec:
                 return found
         return self.reference
 
+    def page_decoder(self, client: BaseClient | None) -> PageDecoder | None:
+        """The typed strategy's decoder of whole pages read with ``client``
+        (kintorm.orm.codec.typed), or None for a model it does not serve or while the
+        converter has hooks of its user's: each page is then decoded as plain JSON and
+        given to load_list."""
+        typed = None if converter.customized else self._typed_pages
+        return typed.decoder(client) if typed is not None else None
+
+    @functools.cached_property
+    def _typed_pages(self) -> TypedPages | None:
+        return typed_pages(self.model, self.fields)
+
     def load(
         self,
         data: JSONDict,
@@ -146,14 +170,14 @@ class Codec:
         tombstones (``"deleted"``) skipped, ``invalid(exc)`` called for a record that
         does not fit (it may raise). The cyclic garbage collector is paused meanwhile:
         the loop makes no cycles, and the collector's passes over a heap that grows by
-        a record each step made the cost of a record grow with the listing."""
+        a record each step made the cost of a record grow with the listing. A page the
+        typed strategy loaded already (:class:`Loaded`) is given back as it is."""
+        if isinstance(items, Loaded):
+            return items
         load = self.loader(owned=True)
         found: list[Any] = []
         append = found.append
-        paused = gc.isenabled()
-        if paused:
-            gc.disable()
-        try:
+        with collector_paused():
             for item in items:
                 if item.get("deleted"):
                     continue
@@ -161,9 +185,6 @@ class Codec:
                     append(load(item, None, partial, client))
                 except InvalidRecord as exc:
                     invalid(exc)
-        finally:
-            if paused:
-                gc.enable()
         return found
 
     def load_into(

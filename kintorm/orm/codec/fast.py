@@ -53,9 +53,9 @@ from kintorm.orm.state import (
 
 if TYPE_CHECKING:
     from kintorm.client.base import BaseClient
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
-__all__ = ["Loader", "eligible", "generate", "is_native", "settle"]
+__all__ = ["Loader", "eligible", "frozen_source", "generate", "is_native", "settle"]
 
 #: ``load(data, permissions, partial, client[, into])``: an instance (see
 #: persist.from_wire); ``into``: an instance of the model to load into (a save's or a
@@ -99,18 +99,19 @@ def _optional_of(type_: Any) -> Any:
     return None
 
 
-def is_native(type_: Any) -> bool:
-    """Can values of ``type_`` be checked inline (see the module docstring)?"""
-    if type_ in _SCALARS:
+def is_native(type_: Any, scalars: tuple[type, ...] = _SCALARS) -> bool:
+    """Can values of ``type_`` be checked inline (see the module docstring)? JSON
+    values of ``scalars``, ``X | None``, lists and string-keyed dicts of them."""
+    if type_ in scalars:
         return True
     inner = _optional_of(type_)
     if inner is not None:
-        return is_native(inner)
+        return is_native(inner, scalars)
     origin, args = typing.get_origin(type_), typing.get_args(type_)
     if origin is list and len(args) == 1:
-        return is_native(args[0])
+        return is_native(args[0], scalars)
     if origin is dict and len(args) == 2:
-        return args[0] is str and is_native(args[1])
+        return args[0] is str and is_native(args[1], scalars)
     return False
 
 
@@ -197,7 +198,7 @@ def _copy(type_: Any, var: str) -> str:
     return f"_json_copy({var})"
 
 
-def _frozen(type_: Any, var: str) -> str:
+def frozen_source(type_: Any, var: str) -> str:
     """An expression giving the snapshot's (frozen) form of ``var``, checked to fit."""
     if not _is_container(type_):
         return var
@@ -208,7 +209,7 @@ def _frozen(type_: Any, var: str) -> str:
     return f"_freeze({var})"
 
 
-def eligible(model: type[Record]) -> bool:
+def eligible(model: type[RecordLike]) -> bool:
     """Does the model's ``__init__`` only store the values from_wire gives it?"""
     init = model.__dict__.get("__init__")
     code = getattr(init, "__code__", None)
@@ -230,7 +231,7 @@ def eligible(model: type[Record]) -> bool:
     return all(name in names for name in RESERVED)
 
 
-def generate(model: type[Record], reference: Loader, *, owned: bool = False) -> Loader | None:
+def generate(model: type[RecordLike], reference: Loader, *, owned: bool = False) -> Loader | None:
     """The generated loader of ``model``, or None when its ``__init__`` does more than
     store the values (see :func:`eligible`); ``reference`` loads the records that do
     not fit the fast path.
@@ -277,7 +278,7 @@ def generate(model: type[Record], reference: Loader, *, owned: bool = False) -> 
             if _is_container(field.type):
                 rewritten.append(field.name)  # frozen
                 present.add(2, f"{inst} = {var if owned else _copy(field.type, var)}")
-                present.add(2, f"{snap} = {_frozen(field.type, var)}")
+                present.add(2, f"{snap} = {frozen_source(field.type, var)}")
             else:
                 if field.type is float or _optional_of(field.type) is float:
                     rewritten.append(field.name)  # an int became a float

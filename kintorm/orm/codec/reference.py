@@ -8,7 +8,7 @@ InvalidRecord naming every field that does not fit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -17,19 +17,34 @@ from kintorm.orm.codec.fast import settle
 from kintorm.orm.codec.frozen import freeze
 from kintorm.orm.convert import structure_value
 from kintorm.orm.exceptions import InvalidRecord, ValidationError
-from kintorm.orm.state import Permissions, normalize_permissions
+from kintorm.orm.state import Permissions, RecordLike, normalize_permissions
 
 if TYPE_CHECKING:
     from kintorm.client.base import BaseClient
-    from kintorm.orm.codec.core import Codec
 
-__all__ = ["load_reference"]
+__all__ = ["ModelCodec", "load_reference"]
 
 JSONDict = dict[str, Any]
 
 
+class ModelCodec(Protocol):
+    """What this strategy uses of the model's codec (kintorm.orm.codec.core.Codec)."""
+
+    model: type[RecordLike]
+    fields: tuple[attrs.Attribute[Any], ...]
+    names: frozenset[str]
+
+    def dump(self, obj: Any, *, checked: bool = True, extras: JSONDict | None = None) -> JSONDict:
+        """The record's document (see Codec.dump)."""
+        ...
+
+
 def load_reference(
-    codec: Codec, data: JSONDict, permissions: Any, partial: bool, client: BaseClient | None
+    codec: ModelCodec,
+    data: JSONDict,
+    permissions: Any,
+    partial: bool,
+    client: BaseClient | None,
 ) -> Any:
     """An instance of ``codec.model`` from a record's ``data`` (left unchanged)."""
     model = codec.model

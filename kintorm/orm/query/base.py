@@ -16,7 +16,8 @@ from kintorm.client.base import BaseClient
 from kintorm.client.endpoints import endpoint
 from kintorm.client.listing_cache import ListingCache
 from kintorm.client.operation import Stream
-from kintorm.client.protocol import Op, collect
+from kintorm.client.protocol import Op, collect, relay
+from kintorm.client.retries import Decoder
 from kintorm.orm import connection
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.drive import run_async, run_sync
@@ -27,11 +28,11 @@ from kintorm.orm.query.spec import CompiledRequest, QuerySpec, compile_queries, 
 from kintorm.orm.scope import scoped
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["QueryBase"]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 
 
 class QueryBase(Generic[M]):
@@ -102,8 +103,13 @@ class QueryBase(Generic[M]):
         """The listed records as instances (tombstones left out), by the model's codec;
         they remember ``client`` when it is this query set's own (``using()``)."""
         partial = self.spec.fields is not None
-        remember = client if client is self._client else None
+        remember = self._remembered(client)
         return codec_for(self.model).load_list(raw, partial, remember, self._invalid)
+
+    def _remembered(self, client: BaseClient) -> BaseClient | None:
+        """The client the records loaded with ``client`` remember: it, when it is this
+        query set's own (``using()``), else none."""
+        return client if client is self._client else None
 
     def _invalid(self, exc: InvalidRecord) -> None:
         """Raise ``exc``, or note it and return (the record is skipped): ``on_invalid``."""
@@ -114,18 +120,33 @@ class QueryBase(Generic[M]):
             action(exc)
 
     def _raw_stream(
-        self, client: BaseClient, page_size: int | None = None, cache: ListingCache | None = None
+        self,
+        client: BaseClient,
+        page_size: int | None = None,
+        cache: ListingCache | None = None,
+        *,
+        whole: bool = False,
+        decode: Decoder | None = None,
     ) -> Stream:
+        """The listing's pages, revalidated in ``cache`` when given; ``whole``: every
+        page will be read (each is asked for while the one before loads), ``decode``
+        decoding them."""
         compiled = self._compiled(client, "GET", page_size)
-        return reads.records(client, compiled, self.spec, cache)
+        return reads.records(client, compiled, self.spec, cache, whole=whole, decode=decode)
 
     def _fetch_op(self, client: BaseClient) -> Op[list[M]]:
         """The records, read anew: a 304 when the listing is in the client's
-        ``listing_cache`` (or this query set's own) and the collection is unchanged."""
+        ``listing_cache`` (or this query set's own) and the collection is unchanged.
+        Each page is loaded as it comes (while the next is on its way), by the codec's
+        typed pages where they serve."""
         shared = client.listing_cache
         cache = shared if shared is not None else self._memo
-        raw = yield from collect(self._raw_stream(client, cache=cache))
-        return self._instances(raw, client)
+        partial = self.spec.fields is not None
+        remember = self._remembered(client)
+        decode = None if partial else codec_for(self.model).page_decoder(remember)
+        pages = self._raw_stream(client, cache=cache, whole=True, decode=decode)
+        loaded = relay(pages, lambda page: ([self._instances(page, client)], False))
+        return (yield from collect(loaded))
 
     def _own_memo(self) -> ListingCache:
         """This query set's own listings (made on first use), shared with its all()

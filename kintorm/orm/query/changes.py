@@ -14,11 +14,11 @@ from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import InvalidRecord
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["Change", "change_of", "changes_stream"]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 
 
 @attrs.frozen

@@ -23,7 +23,7 @@ from kintorm.orm.exceptions import FieldError
 from kintorm.orm.state import attachment_field, data_fields
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = [
     "Target",
@@ -137,7 +137,7 @@ def _lookup_hint(where: str, part: str, type_: Any, lookup_names: str) -> str:
 
 
 def resolve_field(
-    model: type[Record], name: str, *, lookup_expected: bool = False, lookup_names: str = ""
+    model: type[RecordLike], name: str, *, lookup_expected: bool = False, lookup_names: str = ""
 ) -> tuple[str, Any]:
     """``author__name`` -> (``"author.name"``, its type); FieldError for unknown names.
 
@@ -191,7 +191,7 @@ def resolve_field(
 
 
 def target(
-    model: type[Record], name: str, *, lookup_expected: bool = False, lookup_names: str = ""
+    model: type[RecordLike], name: str, *, lookup_expected: bool = False, lookup_names: str = ""
 ) -> Target:
     """The resolved field ``name`` with its JSON kind (see :class:`Target`)."""
     path, type_ = resolve_field(
@@ -216,7 +216,7 @@ def _required_key(type_: Any) -> str | None:
     return None
 
 
-def check_fields(model: type[Record], names: Iterable[str]) -> tuple[str, ...]:
+def check_fields(model: type[RecordLike], names: Iterable[str]) -> tuple[str, ...]:
     """The Kinto paths of ``names`` (``only()``, ``values()``); FieldError for unknown ones.
     The record's ``attachment`` key comes too, when the model has an attachment field:
     its view cannot tell a key left out from a record without a file."""

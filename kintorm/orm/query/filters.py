@@ -21,7 +21,7 @@ from kintorm.orm.query.guards import Either, guard_params
 from kintorm.orm.query.lookups import LOOKUPS
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = [
     "Branches",
@@ -39,7 +39,7 @@ Branches = tuple[tuple[Param, ...], ...]
 LOOKUP_NAMES = ", ".join(sorted(LOOKUPS))
 
 
-def _split(model: type[Record], key: str) -> tuple[str, Target]:
+def _split(model: type[RecordLike], key: str) -> tuple[str, Target]:
     parts = key.split("__")
     if len(parts) > 1 and parts[-1] in LOOKUPS:
         op = parts.pop()
@@ -47,7 +47,7 @@ def _split(model: type[Record], key: str) -> tuple[str, Target]:
     return "exact", target(model, key, lookup_expected=True, lookup_names=LOOKUP_NAMES)
 
 
-def _one(model: type[Record], key: str, value: Any, negate: bool) -> list[Param] | Either:
+def _one(model: type[RecordLike], key: str, value: Any, negate: bool) -> list[Param] | Either:
     op, field = _split(model, key)
     lookup = LOOKUPS[op]
     if value is None and lookup.none is not None:
@@ -67,7 +67,7 @@ def _one(model: type[Record], key: str, value: Any, negate: bool) -> list[Param]
 
 
 def compile_filter(
-    model: type[Record], lookups: Mapping[str, Any], *, negate: bool = False
+    model: type[RecordLike], lookups: Mapping[str, Any], *, negate: bool = False
 ) -> tuple[list[Param], Branches]:
     """``(params, branches)``: the parameters every match has, and the disjoint
     alternatives of which a match has exactly one (``()`` when there are none).
@@ -98,7 +98,7 @@ def combine_branches(first: Branches, second: Branches) -> Branches:
 
 
 def compile_lookups(
-    model: type[Record], lookups: Mapping[str, Any], *, negate: bool = False
+    model: type[RecordLike], lookups: Mapping[str, Any], *, negate: bool = False
 ) -> list[Param]:
     """``{"done": False, "n__gt": 3}`` -> ``[("done", "false"), ("lt_n", "false"),
     ("gt_n", "3")]``: each lookup's parameters, its guards first. Lookups that need

@@ -39,11 +39,11 @@ from kintorm.orm.query.fields import kind_of_value, resolve_field, unwrap_option
 from kintorm.orm.query.spec import CompiledRequest, QuerySpec
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["MAX_PAGE_SIZE", "CursorPage", "check_page", "page_op", "query_context"]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 
 #: the largest page: Kinto's own cap on one response (``storage_max_fetch_size``)
 MAX_PAGE_SIZE = 10_000
@@ -93,7 +93,7 @@ def _scalar(type_: Any) -> bool:
     return all(v is None or kind_of_value(v) in ("string", "number", "boolean") for v in values)
 
 
-def check_page(model: type[Record], spec: QuerySpec, size: object) -> None:
+def check_page(model: type[RecordLike], spec: QuerySpec, size: object) -> None:
     """Refuse, before any request, a page size (InvalidPageSize) and an order Kinto
     cannot page through (UnsupportedQuery): Kinto refuses its own pagination token
     when the page's last record holds a list or an object in a sort field."""
@@ -116,7 +116,7 @@ _TOKEN_JSON, _TOKEN_TEXT = b"j", b"t"
 _AFTER = b"u"
 
 
-def query_context(model: type[Record], compiled: Sequence[CompiledRequest]) -> bytes:
+def query_context(model: type[RecordLike], compiled: Sequence[CompiledRequest]) -> bytes:
     """What a cursor is bound to: the model and the query's requests (path, filters,
     ``_since``/``_before``, ``_sort``, ``_fields``; not the page size)."""
     requests = [[c.path, sorted(c.params)] for c in compiled]
@@ -215,7 +215,7 @@ def _last_modified(record: Any) -> int:
 
 
 def page_op(
-    model: type[Record],
+    model: type[RecordLike],
     client: BaseClient,
     compiled: Sequence[CompiledRequest],
     spec: QuerySpec,

@@ -52,11 +52,11 @@ from kintorm.orm.state import RESERVED, state
 from kintorm.orm.twins import Runner, twin
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["IN_BULK_CHUNK", "QuerySet"]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 
 #: how many ids go in one in_id filter (URLs stay short)
 IN_BULK_CHUNK = 100
@@ -390,7 +390,7 @@ class QuerySet(QueryBase[M]):
         them in turn (the value is still checked: at least 1).
         """
         data = writes.update_data(self.model, changes)
-        listing = self.only("id")._raw_stream(client)
+        listing = self.only("id")._raw_stream(client, whole=True)
         return writes.update_op(self.model, client, listing, data, raise_on_error, concurrency)
 
     aupdate = twin(update)

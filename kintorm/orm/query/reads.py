@@ -19,6 +19,7 @@ from kintorm.client.listing_cache import ListingCache
 from kintorm.client.operation import Stream
 from kintorm.client.protocol import Op
 from kintorm.client.resources import JSONDict
+from kintorm.client.retries import Decoder
 from kintorm.orm._requests import count_op as head_count_op
 from kintorm.orm._requests import merged_records_stream, records_stream
 from kintorm.orm.codec.core import codec_for
@@ -27,11 +28,11 @@ from kintorm.orm.persist import location
 from kintorm.orm.query.spec import CompiledRequest, QuerySpec
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["count_op", "get_by_id_op", "record_op", "records"]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 #: what a query set does with a record that does not fit the model (on_invalid)
 Invalid = Callable[[InvalidRecord], None]
 
@@ -41,11 +42,19 @@ def records(
     compiled: Sequence[CompiledRequest],
     spec: QuerySpec,
     cache: ListingCache | None = None,
+    *,
+    whole: bool = False,
+    decode: Decoder | None = None,
 ) -> Stream:
     """The pages of the listing, the slice applied; a union's listings merged in order.
-    Each listing is revalidated in ``cache`` when given (a 304 per listing)."""
+    Each listing is revalidated in ``cache`` when given (a 304 per listing). ``whole``:
+    the caller reads every page; ``decode``: the pages' decoder then, for a single
+    listing (see ``records_stream``)."""
     if len(compiled) == 1:
-        return records_stream(client, compiled[0].request(), spec.start, spec.stop, cache)
+        request = compiled[0].request()
+        return records_stream(
+            client, request, spec.start, spec.stop, cache, whole=whole, decode=decode
+        )
     descending = spec.sort != ("last_modified",)  # Kinto's default: -last_modified
     requests = [c.request() for c in compiled]
     return merged_records_stream(client, requests, descending, spec.start, spec.stop, cache)
@@ -61,7 +70,7 @@ def count_op(client: BaseClient, compiled: Sequence[CompiledRequest], spec: Quer
     return max(0, total - spec.start)
 
 
-def record_op(model: type[Record], client: BaseClient, record_id: str) -> Op[JSONDict]:
+def record_op(model: type[RecordLike], client: BaseClient, record_id: str) -> Op[JSONDict]:
     """The body of ``GET`` on the record ``record_id`` (data and permissions);
     ``model.DoesNotExist`` on 404."""
     bucket, collection = location(model, client)

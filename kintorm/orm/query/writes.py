@@ -32,7 +32,7 @@ from kintorm.orm.query.spec import CompiledRequest
 from kintorm.orm.state import attachment_field, data_fields, state
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = [
     "bulk_create_op",
@@ -43,7 +43,7 @@ __all__ = [
     "update_or_create_op",
 ]
 
-M = TypeVar("M", bound="Record")
+M = TypeVar("M", bound="RecordLike")
 
 
 def _record_path(bucket: str, collection: str, record_id: str) -> str:
@@ -90,7 +90,7 @@ def update_or_create_op(
 # --- update ------------------------------------------------------------------------
 
 
-def update_data(model: type[Record], changes: Mapping[str, Any]) -> dict[str, Any]:
+def update_data(model: type[RecordLike], changes: Mapping[str, Any]) -> dict[str, Any]:
     """The wire values of ``changes``, checked before anything is sent."""
     fields = {f.name: f for f in data_fields(model)}
     data = {}

@@ -28,7 +28,7 @@ from kintorm.orm.schema.build import UI_METADATA_KEY, json_schema
 from kintorm.orm.state import data_fields
 
 if TYPE_CHECKING:
-    from kintorm.orm.model import Record
+    from kintorm.orm.state import RecordLike
 
 __all__ = ["DISPLAY_FIELDS", "SAMPLE", "Failure", "SchemaDiff", "SchemaSync", "sync_schema_op"]
 
@@ -43,7 +43,7 @@ IGNORED = ("last_modified", "schema", "permissions")
 ATTRIBUTES = ("schema", "uiSchema", "displayFields")
 
 
-def admin_forms(model: type[Record]) -> JSONDict:
+def admin_forms(model: type[RecordLike]) -> JSONDict:
     """kinto-admin's ``uiSchema`` (the fields in declaration order, each field's
     ``metadata["ui_schema"]``) and ``displayFields`` (the first few fields)."""
     fields = data_fields(model)
@@ -218,7 +218,7 @@ def _read_collection(client: BaseClient, bucket: str, collection: str) -> Op[JSO
 
 
 def sync_schema_op(
-    model: type[Record], client: BaseClient, dry_run: bool, if_match: int | None
+    model: type[RecordLike], client: BaseClient, dry_run: bool, if_match: int | None
 ) -> Op[SchemaSync]:
     """The action of ``sync_schema()`` (see the module docstring)."""
     bucket, collection = location(model, client)
@@ -248,7 +248,7 @@ def sync_schema_op(
 
 
 def _write(
-    model: type[Record],
+    model: type[RecordLike],
     client: BaseClient,
     bucket: str,
     collection: str,
