@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import functools
 import logging
 import os
@@ -21,12 +20,13 @@ from collections.abc import Iterator
 import kinto_http
 
 import kintorm
-from bench import harness, report, workloads
+from bench import harness, page, report, workloads
 from bench.context import SEED_PLUGIN
 from bench.workloads import BUCKET, MAPPER_MISSING, WORKLOADS, Ctx, Workload
 from kintorm.server import KintoServer, postgresql_status
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+PERMISSION_BACKEND = "bench.kinto_permission"
 PG_DATABASE = "kintorm_bench"
 PG_WORKERS = 4
 # The server as the test suite starts it, minus the history plugin and attachments
@@ -43,6 +43,17 @@ SERVER_SETTINGS = {
         )
     )
 }
+
+
+def server_settings(kind: str, backend: str) -> dict[str, str]:
+    """The Kinto settings of a bench server: ``"main"`` for the comparisons with
+    kinto-http; ``"data"`` for the data tools (B12, B13), which on the memory backend
+    reads each object's permissions through an index (``bench/kinto_permission.py``:
+    Kinto's own backend scans every entry for each record written or read)."""
+    settings = dict(SERVER_SETTINGS)
+    if kind == "data" and backend == "memory":
+        settings["kinto.permission_backend"] = PERMISSION_BACKEND
+    return settings
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -64,27 +75,35 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _names(wanted: str, workload_id: str) -> bool:
+    """Whether ``wanted`` names the workload: its id, or the start of it up to a
+    letter or dash (B2 names B2a and B2b, B1 names B1-3k, but not B10)."""
+    ident = workload_id.upper()
+    return ident.startswith(wanted) and not ident[len(wanted) : len(wanted) + 1].isdigit()
+
+
 def selected(only: str | None) -> list[Workload]:
     if not only:
         return list(WORKLOADS)
     wanted = [w.strip().upper() for w in only.split(",") if w.strip()]
-    chosen = [w for w in WORKLOADS if any(w.id.upper().startswith(x) for x in wanted)]
-    unknown = [x for x in wanted if not any(w.id.upper().startswith(x) for w in WORKLOADS)]
+    chosen = [w for w in WORKLOADS if any(_names(x, w.id) for x in wanted)]
+    unknown = [x for x in wanted if not any(_names(x, w.id) for w in WORKLOADS)]
     if unknown:
         raise SystemExit(f"unknown workload(s): {', '.join(unknown)}")
     return chosen
 
 
 @contextlib.contextmanager
-def running(backend: str, url: str | None, scale: float) -> Iterator[Ctx]:
+def running(backend: str, url: str | None, scale: float, kind: str = "main") -> Iterator[Ctx]:
     # the server's processes import bench.kinto_seed from this checkout
     path = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(path))
+    settings = server_settings(kind, backend)
     if backend == "memory":
-        server = KintoServer(settings=SERVER_SETTINGS, attachments=False)
+        server = KintoServer(settings=settings, attachments=False)
     else:
         server = KintoServer(
-            storage_url=url, workers=PG_WORKERS, settings=SERVER_SETTINGS, attachments=False
+            storage_url=url, workers=PG_WORKERS, settings=settings, attachments=False
         )
     with server:
         auth = server.admin_auth
@@ -149,6 +168,11 @@ def run_workload(
         (info,) = harness.measure_sides(
             [info_side], reps=w.info_reps, warmup=0, per_call=per_call[0]
         )
+    if w.check is not None:
+        try:
+            rows[0].notes.append(w.check(ctx))
+        except Exception as exc:  # reported in the table, as a side's error is
+            mine[0].error = harness.describe(exc)
     load = (load0, os.getloadavg()[0])
     for row, stats in zip(rows, mine, strict=True):
         row.anchor, row.kintorm, row.load = anchor, stats, load
@@ -169,7 +193,18 @@ def run_workload(
     return rows
 
 
-STAGES = ("wide", "read3k", "read10k", "read20k", "flat1k", "flat50k", "pages", "iterate")
+STAGES = (
+    "wide",
+    "read3k",
+    "read10k",
+    "read20k",
+    "flat1k",
+    "flat50k",
+    "pages",
+    "iterate",
+    "data1k",
+    "data20k",
+)
 
 
 def run_order(todo: list[Workload]) -> list[Workload]:
@@ -189,6 +224,38 @@ def profile(w: Workload, ctx: Ctx) -> None:
     with profiler:
         fn()
     print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+def run_all(
+    todo: list[Workload],
+    ctx: Ctx,
+    reps: int,
+    warmup: int,
+    args: argparse.Namespace,
+    rows: list[report.Row],
+    notes: list[str],
+) -> None:
+    """Run ``todo`` on one server, in ``run_order``, adding to ``rows`` and ``notes``."""
+    ordered = run_order(todo)
+    ids = {w.id for w in ordered}
+    for n, w in enumerate(ordered):
+        if w.anchor_of in ids:
+            continue  # measured with the workload whose anchor it shares
+        if w.id == "B2a":
+            probe = workloads.probe_recursion(ctx)
+            notes.append(f"B2 ({ctx.backend}): {probe}")
+            print(probe, flush=True)
+        t0 = time.monotonic()
+        riders = [x for x in ordered if x.anchor_of == w.id]
+        for row in run_workload(w, ctx, reps, warmup, riders):
+            rows.append(row)
+            print(report.render_text([row]).splitlines()[-1], flush=True)
+            for note in row.notes:
+                print(f"   {note}")
+        print(f"   ({time.monotonic() - t0:.1f} s)", flush=True)
+        ctx.release({u for later in ordered[n + 1 :] for u in later.uses})
+        if args.profile and not rows[-1].skipped:
+            profile(w, ctx)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,28 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         if not todo:
             continue
         label = backend if backend == "memory" else f"PostgreSQL, {PG_WORKERS} workers"
-        print(f"\n== Kinto on {label} ==", flush=True)
-        with running(backend, url, scale) as ctx:
-            ordered = run_order(todo)
-            ids = {w.id for w in ordered}
-            for n, w in enumerate(ordered):
-                if w.anchor_of in ids:
-                    continue  # measured with the workload whose anchor it shares
-                if w.id == "B2a":
-                    probe = workloads.probe_recursion(ctx)
-                    notes.append(f"B2 ({backend}): {probe}")
-                    print(probe, flush=True)
-                t0 = time.monotonic()
-                riders = [x for x in ordered if x.anchor_of == w.id]
-                for row in run_workload(w, ctx, reps, warmup, riders):
-                    rows.append(row)
-                    print(report.render_text([row]).splitlines()[-1], flush=True)
-                    for note in row.notes:
-                        print(f"   {note}")
-                print(f"   ({time.monotonic() - t0:.1f} s)", flush=True)
-                ctx.release({u for later in ordered[n + 1 :] for u in later.uses})
-                if args.profile and not rows[-1].skipped:
-                    profile(w, ctx)
+        for kind in dict.fromkeys(w.server for w in todo):
+            print(f"\n== Kinto on {label} ({kind} server) ==", flush=True)
+            with running(backend, url, scale, kind) as ctx:
+                run_all([w for w in todo if w.server == kind], ctx, reps, warmup, args, rows, notes)
     ran = {backend for backend, _ in backends}
     for w in chosen:
         if not ran & set(w.backends):  # PostgreSQL only, and no PostgreSQL
@@ -264,96 +313,9 @@ def main(argv: list[str] | None = None) -> int:
 
     docs = args.docs or (None if args.quick or args.only else ROOT / "docs" / "benchmarks.md")
     if docs is not None:
-        write_docs(docs, rows, notes, reps, warmup, elapsed, args)
+        page.write_docs(docs, rows, notes, reps, warmup, elapsed, PG_WORKERS)
         print(f"wrote {docs} and {docs.with_suffix('.png')}")
     return 0
-
-
-def fewer(reps: int) -> str:
-    """Which workloads take fewer repetitions than ``reps``, in words."""
-    by_count: dict[int, list[str]] = {}
-    for w in WORKLOADS:
-        if w.reps is not None and w.reps < reps:
-            by_count.setdefault(w.reps, []).append(w.id)
-    parts = [f"{', '.join(ids)}: {n}" for n, ids in sorted(by_count.items(), reverse=True)]
-    return "fewer for the slow ones, " + "; ".join(parts) if parts else "for every workload"
-
-
-def write_docs(
-    path: pathlib.Path,
-    rows: list[report.Row],
-    notes: list[str],
-    reps: int,
-    warmup: int,
-    elapsed: float,
-    args: argparse.Namespace,
-) -> None:
-    png = path.with_suffix(".png")
-    report.chart(rows, str(png))
-    info = report.machine()
-    command = "python -m bench " + " ".join(sys.argv[1:]) if sys.argv[1:] else "make bench"
-    row_notes = [f"{r.id} ({r.backend}): {n}" for r in rows for n in r.notes]
-    lines = [
-        "# Benchmarks: kintorm vs kinto-http",
-        "",
-        f"Generated by `{command}` on {datetime.date.today().isoformat()} "
-        f"({elapsed:.0f} s). Do not edit by hand: run `make bench` again.",
-        "",
-        "Both clients run in the same process against the same Kinto server, started by "
-        "`kintorm.server` (memory backend, and PostgreSQL with "
-        f"{PG_WORKERS} gunicorn workers when reachable; history plugin off). Each workload: "
-        f"{warmup} warm-up run, then {reps} repetitions ({fewer(reps)}) alternating the "
-        "sides; figures are medians, the *spread* is the minimum to maximum of the kept "
-        "repetitions of the target figure (wall time unless CPU is the target), and the "
-        "*load* is the machine's 1-minute load average before and after the row. *Wall* "
-        "is the elapsed time of the client call (server included); *CPU* is this client "
-        "process's own CPU time (`time.process_time`), the server being another process. "
-        "Ratios are kintorm / baseline: lower is better. The *baseline* is kinto-http, "
-        "except where the server is the limit: B4 and B5 are compared with the raw floor "
-        "measured in the same run (`requests` sending the same PATCHes in raw `POST /batch` "
-        "chunks of `batch_max_requests`, or one raw `HEAD`), with kinto-http's figures in "
-        "the notes (B4's sequential `patch_record` in one run); B9 compares `list(qs)` per "
-        "record at 50,000 records with the same at 1,000; B11 compares `list(qs)` of an "
-        "unchanged collection through a client whose `listing_cache` holds it (a `304 Not "
-        "Modified`, then new instances decoded from the held pages) with a first read. "
-        "B10 counts the objects the cyclic garbage collector tracks that each loaded "
-        "record keeps alive (`gc.get_objects()` after `gc.collect()`, around a warm load "
-        "whose result is held): its target is "
-        "kintorm's own count. Memory is the peak growth under `tracemalloc` in one extra "
-        "run; bytes are the request bodies counted on `requests`' adapter. The *target* "
-        "column is the issue's target, checked on the figure named in the *target figure* "
-        "column (wall time otherwise).",
-        "",
-        "Collections that workloads read (and B4's) are seeded straight into the server's "
-        "storage by a bench-only Kinto include (`bench/kinto_seed.py`: a loop on the memory "
-        "backend, one `INSERT` on PostgreSQL) and read back whole and compared with what "
-        "was meant before anything is timed; only B3 and B8 create records through the "
-        "API, as they measure that. Sizes: B1 at 3,000 and 20,000 records; B2a iterates "
-        "1,000 pages of 5 (the server's cost per page grows with the collection on the "
-        "memory backend, and 1,000 pages is what kinto-http's recursion fails on); B3 and "
-        "B8 create 1,000 records on PostgreSQL (5,000 on memory), as every created record "
-        "costs the server about 20 ms there and the ratio does not depend on the count; B7 "
-        "makes 500 calls (figures per call).",
-        "",
-        "## Machine",
-        "",
-        *[f"- {k}: {v}" for k, v in info.items()],
-        "",
-        "## Results",
-        "",
-        report.render_markdown(rows),
-        "",
-        f"![ratios]({png.name})",
-        "",
-        "## Notes",
-        "",
-        *[f"- {n}" for n in notes + row_notes],
-        "",
-    ]
-    analysis = ROOT / "bench" / "analysis.md"  # hand-written: profiles, why targets are missed
-    if analysis.exists():
-        lines += [analysis.read_text().rstrip(), ""]
-    path.write_text("\n".join(lines))
 
 
 if __name__ == "__main__":

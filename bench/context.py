@@ -30,6 +30,8 @@ BUCKET = "bench"
 #: records per seeding request (about 3 MB of JSON)
 SEED_CHUNK = 10_000
 SEED_PLUGIN = "bench.kinto_seed"
+#: a record's permissions: {"read": [principal, ...], ...}
+Permissions = dict[str, list[str]]
 
 
 class SeedingError(AssertionError):
@@ -54,6 +56,8 @@ class Ctx:
     _run: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     _transient: list[str] = field(default_factory=list)
     _shared: dict[str, str] = field(default_factory=dict)
+    #: what a workload prepares once and keeps for its later runs and its check
+    kept: dict[str, Any] = field(default_factory=dict)
 
     def n(self, count: int, postgresql: int | None = None) -> int:
         """``count`` (``postgresql`` on that backend when given), times the scale."""
@@ -79,19 +83,31 @@ class Ctx:
             self._transient.append(name)
         return name
 
-    def seed(self, prefix: str, records: list[dict[str, Any]], *, keep: bool = False) -> str:
-        """A new collection holding ``records`` (ids made here, kept in ``seeded``),
-        written straight into the server's storage and checked by reading it back."""
+    def seed(
+        self,
+        prefix: str,
+        records: list[dict[str, Any]],
+        *,
+        keep: bool = False,
+        permissions: list[Permissions] | None = None,
+    ) -> str:
+        """A new collection holding ``records`` (ids made here, kept in ``seeded``, in
+        the order of ``records``), written straight into the server's storage and
+        checked by reading it back. ``permissions`` (one per record) are stored with
+        them, unchecked: reading them back costs a request per record."""
         name = self.fresh(prefix, keep=keep)
         meant = {uuid.uuid4().hex: record for record in records}
         rows = [{"id": record_id, **record} for record_id, record in meant.items()]
+        acl = dict(zip(meant, permissions, strict=True)) if permissions is not None else {}
         parent = f"/buckets/{BUCKET}/collections/{name}"
         for start in range(0, len(rows), SEED_CHUNK):
-            response = self.raw.post(
-                f"{self.server.url}/__bench_seed__",
-                json={"parent_id": parent, "records": rows[start : start + SEED_CHUNK]},
-                timeout=600,
-            )
+            chunk = rows[start : start + SEED_CHUNK]
+            body = {
+                "parent_id": parent,
+                "records": chunk,
+                "permissions": {r["id"]: acl[r["id"]] for r in chunk if acl.get(r["id"])},
+            }
+            response = self.raw.post(f"{self.server.url}/__bench_seed__", json=body, timeout=600)
             response.raise_for_status()
         got = self.client.get_records(bucket=BUCKET, collection=name)
         skip = ("id", "last_modified")
@@ -104,11 +120,18 @@ class Ctx:
         self.seeded[name] = list(meant)
         return name
 
-    def shared(self, key: str, count: int, make: Callable[[int], list[Any]] | None = None) -> str:
-        """A collection of ``count`` records (todos unless ``make`` says otherwise),
-        seeded once and reused until ``release`` drops it."""
+    def shared(
+        self,
+        key: str,
+        count: int,
+        make: Callable[[int], list[Any]] | None = None,
+        permissions: Callable[[int], list[Permissions]] | None = None,
+    ) -> str:
+        """A collection of ``count`` records (todos unless ``make`` says otherwise, with
+        the ``permissions`` it makes), seeded once and reused until ``release`` drops it."""
         if key not in self._shared:
-            name = self.seed(key, (make or todos)(count), keep=True)
+            acl = permissions(count) if permissions is not None else None
+            name = self.seed(key, (make or todos)(count), keep=True, permissions=acl)
             self._shared[key] = name
         return self._shared[key]
 
@@ -117,7 +140,12 @@ class Ctx:
         Kinto scans its collections on requests, so records left over from reads would
         slow every later workload's requests (both sides)."""
         for key in [k for k in self._shared if k not in keep]:
-            name = self._shared.pop(key)
+            self.drop(key)
+
+    def drop(self, key: str) -> None:
+        """Delete the shared collection ``key`` now (seeded again if asked for again)."""
+        name = self._shared.pop(key, None)
+        if name is not None:
             self.client.delete_collection(id=name, bucket=BUCKET, if_exists=True)
             self.seeded.pop(name, None)
 

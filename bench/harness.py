@@ -125,7 +125,7 @@ class Side:
             else:
                 wall, cpu = _timed(fn)
         except Exception as exc:  # reported in the table, not fatal to the run
-            self.result.error = _describe(exc)
+            self.result.error = describe(exc)
             return
         if keep:
             self.walls.append(wall / self.per_call)
@@ -146,7 +146,7 @@ class Side:
             finally:
                 tracemalloc.stop()
         except Exception as exc:
-            self.result.error = _describe(exc)
+            self.result.error = describe(exc)
 
     def run_counted(self) -> None:
         """Two more, untimed runs: a warm one (caches, generated code), then one whose
@@ -164,7 +164,7 @@ class Side:
             del result
             self.result.objects = (after - before) / self.per_call
         except Exception as exc:
-            self.result.error = _describe(exc)
+            self.result.error = describe(exc)
 
     def stats(self) -> Stats:
         """The medians (and the runs) of what was kept."""
@@ -176,7 +176,8 @@ class Side:
         return self.result
 
 
-def _describe(exc: Exception) -> str:
+def describe(exc: Exception) -> str:
+    """An exception in one line: its type and the start of its message."""
     first = str(exc).splitlines()[0][:160] if str(exc) else ""
     return f"{type(exc).__name__}: {first}"
 

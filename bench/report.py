@@ -50,9 +50,11 @@ class Row:
         return k / a
 
     def judged(self) -> float | None:
-        """The figure the verdict compares with ``limit``."""
+        """The figure the verdict compares with ``limit`` (an absolute memory figure
+        in MiB)."""
         if self.absolute:
-            return self.kintorm.metric(self.metric) if self.kintorm else None
+            value = self.kintorm.metric(self.metric) if self.kintorm else None
+            return value / 2**20 if value is not None and self.metric == "memory" else value
         return self.ratio()
 
     def verdict(self) -> str:
@@ -257,7 +259,7 @@ def chart(rows: list[Row], path: str) -> None:
     ax.axhline(1.0, color="grey", linewidth=0.8)
     ax.set_yscale("log")
     ax.set_xticks(range(len(shown)), labels, fontsize=8)
-    ax.set_ylabel("kintorm / baseline (objects: per record; log; lower is better)")
+    ax.set_ylabel("kintorm / baseline (objects: per record; memory: MiB; log; lower is better)")
     ax.set_title("kintorm: each target figure (dashes: target)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

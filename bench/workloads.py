@@ -1,5 +1,6 @@
-"""The table of workloads (issues 5, 11 and 13): what each measures, against which
-baseline, and its target. The sides live in ``bench.reads`` and ``bench.writes``.
+"""The table of workloads (issues 5, 11, 12 and 13): what each measures, against which
+baseline, and its target. The sides live in ``bench.reads``, ``bench.writes`` and
+``bench.data_tools``.
 
 The baseline is kinto-http where kintorm competes with it; where the server itself
 is the limit (B4, B5) it is the raw floor measured in the same run (``requests``
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench import reads, writes
+from bench import data_tools, reads, writes
 from bench.context import BUCKET, MAPPER_MISSING, Ctx, Record
 from bench.reads import probe_recursion
 
@@ -48,6 +49,8 @@ class Workload:
     absolute: bool = False  # the limit bounds kintorm's figure itself
     info: Prepare | None = None  # a reference side (kinto-http when the baseline is a floor)
     info_reps: int | None = None  # None: alternated with the others; else measured apart
+    server: str = "main"  # the server it runs on (SERVERS in bench.__main__)
+    check: Callable[[Ctx], str] | None = None  # after the runs: a note, or raises
 
 
 _B1 = "wall ≤ 1.0x, client CPU ≤ 1.2x"
@@ -217,5 +220,44 @@ WORKLOADS = (
         mapper=True,
         uses=("read3k",),
         baseline="first read (list(qs))",
+    ),
+    Workload(
+        "B12",
+        f"dump {data_tools.DUMP_SMALL:,} vs {data_tools.DUMP_RECORDS:,} records with their "
+        "permissions (figures per record)",
+        f"peak memory growth < {data_tools.DUMP_MEMORY_MIB:.0f} MiB",
+        "memory",
+        data_tools.DUMP_MEMORY_MIB,
+        data_tools.dump_side(data_tools.SMALL, data_tools.DUMP_SMALL),
+        data_tools.dump_side(data_tools.LARGE, data_tools.DUMP_RECORDS),
+        memory=True,
+        absolute=True,
+        per_call=(data_tools.DUMP_SMALL, data_tools.DUMP_RECORDS),
+        uses=(data_tools.SMALL, data_tools.LARGE),
+        baseline=f"dump of {data_tools.DUMP_SMALL:,}",
+        backends=("memory",),  # the memory measured is the client's
+        reps=2,
+        warmup=0,
+        server="data",
+    ),
+    Workload(
+        "B13",
+        f"load {data_tools.LOAD_RECORDS:,} dumped records (PostgreSQL: "
+        f"{data_tools.LOAD_RECORDS_PG:,}) vs bulk_create of the same (ids, data, permissions)",
+        "wall ≤ 1.1x, round trip exact",
+        "wall",
+        1.1,
+        data_tools.b13_bulk_create,
+        data_tools.b13_load,
+        mapper=True,
+        uses=(data_tools.LARGE,),
+        baseline="bulk_create",
+        # 3, not 2: with ABBA a stretch of load on the shared machine lands on one side
+        # (2 runs: 0.80x to 1.11x from run to run); an odd count ends on a load, which
+        # the round-trip check then dumps
+        reps=3,
+        warmup=0,
+        server="data",
+        check=data_tools.b13_round_trip,
     ),
 )

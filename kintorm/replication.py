@@ -103,23 +103,7 @@ def replicate(
     time; ``on_progress(progress)`` is called after each batch. Returns the
     final :class:`Progress`.
     """
-    for role, client in (("origin", origin), ("destination", destination)):
-        if not isinstance(client, Client):
-            raise TypeError(
-                f"replicate() needs a kintorm.Client as {role}, not {type(client).__name__} "
-                "(it streams with the sync client)"
-            )
-    if origin.collection_name is None:
-        raise ValueError("the origin client names no collection (Client(collection=...))")
-    if page_size < 1:
-        raise ValueError(f"page_size must be >= 1, not {page_size}")
-    if since is not None and (type(since) is not int or since < 0):
-        raise ValueError(f"since must be an origin timestamp (an int >= 0), not {since!r}")
-    if destination.collection_name is None:
-        destination = destination.clone(collection=origin.collection_name)
-    if _same_collection(origin, destination):
-        raise ValueError(f"origin and destination are the same collection ({origin!r})")
-
+    destination = checked(origin, destination, since=since, page_size=page_size)
     logger.info("Replication from %r to %r", origin, destination)
     progress = Progress(timestamp=since)
     try:
@@ -144,6 +128,35 @@ def replicate(
         progress.elapsed,
     )
     return progress
+
+
+def checked(
+    origin: Client,
+    destination: Client,
+    *,
+    since: int | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Client:
+    """What :func:`replicate` checks before any request: the destination client to
+    write with (named the origin's collection when it names none). Raises TypeError
+    or ValueError naming the problem."""
+    for role, client in (("origin", origin), ("destination", destination)):
+        if not isinstance(client, Client):
+            raise TypeError(
+                f"replicate() needs a kintorm.Client as {role}, not {type(client).__name__} "
+                "(it streams with the sync client)"
+            )
+    if origin.collection_name is None:
+        raise ValueError("the origin client names no collection (Client(collection=...))")
+    if page_size < 1:
+        raise ValueError(f"page_size must be >= 1, not {page_size}")
+    if since is not None and (type(since) is not int or since < 0):
+        raise ValueError(f"since must be an origin timestamp (an int >= 0), not {since!r}")
+    if destination.collection_name is None:
+        destination = destination.clone(collection=origin.collection_name)
+    if _same_collection(origin, destination):
+        raise ValueError(f"origin and destination are the same collection ({origin!r})")
+    return destination
 
 
 def _same_collection(a: BaseClient, b: BaseClient) -> bool:

@@ -11,27 +11,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from typing import Any
 
+from kintorm import cli_options
+from kintorm.cli_options import Usage
+
 __all__ = ["configure", "run"]
 
-URL_ENV, AUTH_ENV = "KINTO_URL", "KINTO_AUTH"
 PROG = "kintorm schema"
-
-
-class _Refused(Exception):
-    """A usage error: printed on stderr, exit code 2."""
+EXIT_STATUSES = "Exit status: 0 in agreement (or written), 1 disagreeing or failed, 2 usage error."
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    from kintorm import cli_utils
-
     parser.add_argument("models", nargs="+", metavar="module:Model", help="the models to sync")
-    cli_utils.set_parser_server_options(
-        parser, default_server=os.environ.get(URL_ENV), include_collection=False
-    )
+    cli_options.server_options(parser, bucket=True, exits=EXIT_STATUSES)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -64,41 +58,23 @@ def _model(spec: str) -> Any:
 
     module_name, sep, name = spec.partition(":")
     if not sep or not module_name or not name:
-        raise _Refused(f"expected module:Model, got {spec!r}")
+        raise Usage(f"expected module:Model, got {spec!r}")
     try:
         found: Any = importlib.import_module(module_name)
         for part in name.split("."):
             found = getattr(found, part)
     except (ImportError, AttributeError) as exc:
-        raise _Refused(f"cannot import {spec}: {exc}") from exc
+        raise Usage(f"cannot import {spec}: {exc}") from exc
     if not (isinstance(found, type) and issubclass(found, Record)):
-        raise _Refused(f"{spec} is not a kintorm Record model")
+        raise Usage(f"{spec} is not a kintorm Record model")
     return found
-
-
-def _client(args: argparse.Namespace) -> Any:
-    from kintorm import cli_utils
-    from kintorm.client import Client
-
-    if not args.server:
-        raise _Refused(f"no server: give -s/--server or set ${URL_ENV}")
-    auth = args.auth
-    if auth is None and os.environ.get(AUTH_ENV):
-        auth = cli_utils.parse_auth(os.environ[AUTH_ENV])
-    return Client(
-        server_url=args.server,
-        auth=auth,
-        bucket=args.bucket,
-        retry=args.retry,
-        retry_after=args.retry_after,
-    )
 
 
 def _confirm(args: argparse.Namespace, name: str) -> bool:
     if args.yes:
         return True
     if not sys.stdin.isatty():
-        raise _Refused(f"not writing {name}'s schema: stdin is not a terminal; give --yes")
+        raise Usage(f"not writing {name}'s schema: stdin is not a terminal; give --yes")
     answer = input(f"write {name}'s schema? [y/N] ")
     return answer.strip().lower() in ("y", "yes")
 
@@ -132,9 +108,9 @@ def run(args: argparse.Namespace) -> int:
     prog = f"{PROG} {args.schema_action}"
     try:
         models = [_model(spec) for spec in args.models]
-        client = _client(args)
+        client = cli_options.client(args, bucket=args.bucket)
         return max(_one(args, client, model) for model in models)
-    except _Refused as exc:
+    except Usage as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     except (KintoException, ORMError, TypeError, ValueError) as exc:

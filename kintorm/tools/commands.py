@@ -1,11 +1,8 @@
-"""The ``kintorm dump``, ``kintorm load`` and ``kintorm inspect`` commands.
-
-Conventions shared by the three: the server and credentials from ``-s``/``-a`` or
-``$KINTO_URL``/``$KINTO_AUTH``; the collection as ``BUCKET/COLLECTION``; errors on
-stderr as ``kintorm NAME: ...``; exit 0 on success, 1 on a failure (a server error,
-an entry that could not be written), 2 on a usage error, 130 on Ctrl-C (after a
-summary of what was done). Progress bars go to stderr, only on a terminal unless
-``--progress`` says otherwise.
+"""The ``kintorm dump``, ``kintorm load`` and ``kintorm inspect`` commands (and
+``replicate``'s, from :mod:`kintorm.tools.replicate_command`), with the conventions
+of :mod:`kintorm.cli_options`: the server and credentials from flags or
+``$KINTO_URL``/``$KINTO_AUTH``, the collection as ``BUCKET/COLLECTION``, errors on
+stderr, exit statuses 0, 1, 2 and 130 (after a summary of what was done).
 """
 
 from __future__ import annotations
@@ -13,105 +10,29 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import sys
-from collections.abc import Callable, Iterator
-from typing import IO, NamedTuple
+from collections.abc import Iterator
+from typing import IO
 
-from kintorm import cli_utils
-from kintorm.client.exceptions import KintoException
+from kintorm import cli_options
+from kintorm.cli_options import Command, Stopped, Usage, guarded, say, with_progress
 from kintorm.client.sync import Client
 from kintorm.tools.dump import DumpProgress, dump
 from kintorm.tools.load import LoadProgress, load
 from kintorm.tools.progress import Bar
-from kintorm.tools.reading import DEFAULT_PAGE_SIZE, count
+from kintorm.tools.reading import count
+from kintorm.tools.replicate_command import REPLICATE
 
-__all__ = ["TOOL_COMMANDS", "ToolCommand", "Usage"]
+__all__ = ["TOOL_COMMANDS"]
 
 #: failed ids listed in a load's summary (the rest are counted)
 SHOWN_FAILURES = 20
 
 
-class Usage(Exception):
-    """A usage error: exit 2 with its message."""
-
-
-class ToolCommand(NamedTuple):
-    """A subcommand: its help, the options it adds, and what runs it."""
-
-    help: str
-    configure: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
-
-
-def _location(text: str) -> tuple[str, str]:
-    bucket, sep, collection = text.partition("/")
-    if not sep or not bucket or not collection or "/" in collection:
-        raise argparse.ArgumentTypeError(f"expected BUCKET/COLLECTION, got {text!r}")
-    return bucket, collection
-
-
-def _server_options(parser: argparse.ArgumentParser, what: str) -> None:
-    cli_utils.set_parser_server_options(
-        parser,
-        default_server=os.environ.get(cli_utils.URL_ENV),
-        include_bucket=False,
-        include_collection=False,
-    )
-    parser.add_argument(
-        "location", type=_location, metavar="BUCKET/COLLECTION", help=f"the collection {what}"
-    )
-    parser.epilog = (
-        f"The server and credentials come from -s/-a, else ${cli_utils.URL_ENV} and "
-        f"${cli_utils.AUTH_ENV}. Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted."
-    )
-
-
-def _progress_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="a progress bar on stderr (default: when stderr is a terminal)",
-    )
-
-
 def client_from(args: argparse.Namespace) -> Client:
     """The client of the command's server options and ``BUCKET/COLLECTION``."""
-    if not args.server:
-        raise Usage(f"no server: give -s/--server or set ${cli_utils.URL_ENV}")
     bucket, collection = args.location
-    try:
-        return Client(
-            server_url=args.server,
-            auth=cli_utils.auth_from_args(args),
-            bucket=bucket,
-            collection=collection,
-            retry=args.retry,
-            retry_after=args.retry_after,
-        )
-    except (ValueError, TypeError) as exc:
-        raise Usage(str(exc)) from exc
-
-
-def _say(name: str, text: str) -> None:
-    print(f"kintorm {name}: {text}", file=sys.stderr, flush=True)
-
-
-def guarded(name: str, run: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
-    """``run`` with the shared exits: usage errors 2, server errors 1."""
-
-    def command(args: argparse.Namespace) -> int:
-        try:
-            return run(args)
-        except Usage as exc:
-            _say(name, str(exc))
-            return 2
-        except KintoException as exc:
-            _say(name, str(exc))
-            return 1
-
-    return command
+    return cli_options.client(args, bucket=bucket, collection=collection)
 
 
 # --- dump -----------------------------------------------------------------------
@@ -123,27 +44,14 @@ def _configure_dump(parser: argparse.ArgumentParser) -> None:
         "line), oldest change first, a page at a time. With --since, only what changed after "
         "that timestamp, deletions (tombstones) included."
     )
-    _server_options(parser, "to dump")
+    cli_options.collection_options(parser, "to dump")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
-    parser.add_argument(
-        "--since",
-        type=int,
-        metavar="TIMESTAMP",
-        help="only the changes after this timestamp, tombstones included",
+    cli_options.reading_options(
+        parser,
+        since="only the changes after this timestamp, tombstones included",
+        permissions="leave out each record's permissions (saves a read per batch)",
     )
-    parser.add_argument(
-        "--page-size",
-        type=int,
-        default=DEFAULT_PAGE_SIZE,
-        help="records read per request (default %(default)s)",
-    )
-    parser.add_argument(
-        "--no-permissions",
-        dest="permissions",
-        action="store_false",
-        help="leave out each record's permissions (saves a read per batch)",
-    )
-    _progress_option(parser)
+    cli_options.progress_option(parser)
 
 
 def _describe_dump(progress: DumpProgress | None) -> str:
@@ -167,29 +75,24 @@ def _output(path: str | None) -> Iterator[IO[str]]:
 def _dump(args: argparse.Namespace) -> int:
     client = client_from(args)
     total = count(client, args.since)
-    with Bar("dump", total, enabled=args.progress) as bar:
+
+    def work(bar: Bar) -> DumpProgress:
         try:
             with _output(args.output) as out:
-                progress = dump(
-                    client,
-                    out,
-                    since=args.since,
-                    page_size=args.page_size,
-                    permissions=args.permissions,
-                    on_progress=bar,
-                    total=total,
-                )
-        except KeyboardInterrupt:
-            _say("dump", f"interrupted: {_describe_dump(bar.latest)}")
-            return 130
-        except KintoException as exc:
-            _say("dump", f"{exc}\nstopped after {_describe_dump(bar.latest)}")
-            return 1
+                return dump(client, out, **cli_options.reading(args), on_progress=bar, total=total)
         except OSError as exc:
-            _say("dump", str(exc))
-            return 1
+            raise Stopped(1, str(exc)) from exc
+
+    progress = with_progress(
+        "dump",
+        total,
+        args,
+        work,
+        interrupted=_describe_dump,
+        failed=lambda exc, latest: f"{exc}\nstopped after {_describe_dump(latest)}",
+    )
     if args.verbosity != logging.CRITICAL:  # -q
-        _say("dump", _describe_dump(progress))
+        say("dump", _describe_dump(progress))
     return 0
 
 
@@ -204,7 +107,7 @@ def _configure_load(parser: argparse.ArgumentParser) -> None:
         "Tombstones delete. Entries that cannot be written are listed at the end."
     )
     parser.add_argument("file", metavar="FILE", help="the JSON lines to load ('-' for stdin)")
-    _server_options(parser, "to load into (created when missing)")
+    cli_options.collection_options(parser, "to load into (created when missing)")
     parser.add_argument(
         "--overwrite",
         action="store_true",
@@ -214,7 +117,7 @@ def _configure_load(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip", type=int, default=0, metavar="LINES", help="pass over the first LINES lines"
     )
-    _progress_option(parser)
+    cli_options.progress_option(parser)
 
 
 def _describe_load(progress: LoadProgress | None) -> str:
@@ -268,25 +171,28 @@ def _load(args: argparse.Namespace) -> int:
         total = _lines(args.file)
     except OSError as exc:
         raise Usage(str(exc)) from exc
-    with Bar("load", total, enabled=args.progress) as bar:
-        try:
-            with _input(args.file) as source:
-                progress = load(
-                    client,
-                    source,
-                    overwrite=args.overwrite,
-                    skip=args.skip,
-                    on_progress=bar,
-                    total=total,
-                )
-        except KeyboardInterrupt:
-            _say("load", f"interrupted: {_stopped(bar.latest)}")
-            return 130
-        except KintoException as exc:
-            _say("load", f"{exc}\nstopped: {_stopped(bar.latest)}")
-            return 1
+
+    def work(bar: Bar) -> LoadProgress:
+        with _input(args.file) as source:
+            return load(
+                client,
+                source,
+                overwrite=args.overwrite,
+                skip=args.skip,
+                on_progress=bar,
+                total=total,
+            )
+
+    progress = with_progress(
+        "load",
+        total,
+        args,
+        work,
+        interrupted=_stopped,
+        failed=lambda exc, latest: f"{exc}\nstopped: {_stopped(latest)}",
+    )
     if progress.failures:
-        _say("load", f"{_describe_load(progress)}\n{_failures(progress)}")
+        say("load", f"{_describe_load(progress)}\n{_failures(progress)}")
         return 1
     if args.verbosity != logging.CRITICAL:  # -q
         print(f"loaded {args.file} into {client!r}: {_describe_load(progress)}")
@@ -306,7 +212,7 @@ def _configure_inspect(parser: argparse.ArgumentParser) -> None:
         "Print the source of an attrs model (a kintorm Record) for a collection: from its "
         "JSON schema when it has one, else inferred from a sample of its records."
     )
-    _server_options(parser, "to inspect")
+    cli_options.collection_options(parser, "to inspect")
     parser.add_argument(
         "--sample",
         type=int,
@@ -316,14 +222,11 @@ def _configure_inspect(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="the class name (default: from the collection id)")
 
 
-TOOL_COMMANDS: dict[str, ToolCommand] = {
-    "dump": ToolCommand(
-        "write a collection as JSON lines", _configure_dump, guarded("dump", _dump)
-    ),
-    "load": ToolCommand(
-        "write JSON lines into a collection", _configure_load, guarded("load", _load)
-    ),
-    "inspect": ToolCommand(
+TOOL_COMMANDS: dict[str, Command] = {
+    "replicate": REPLICATE,
+    "dump": Command("write a collection as JSON lines", _configure_dump, guarded("dump", _dump)),
+    "load": Command("write JSON lines into a collection", _configure_load, guarded("load", _load)),
+    "inspect": Command(
         "print an attrs model for a collection", _configure_inspect, guarded("inspect", _inspect)
     ),
 }

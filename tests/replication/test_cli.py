@@ -1,5 +1,6 @@
-"""``kintorm replicate``: between two real Kintos, progress lines, errors on stderr,
-exit codes, and the server and credentials from flags or $KINTO_URL / $KINTO_AUTH."""
+"""``kintorm replicate``: between two real Kintos, the data tools' progress bar,
+errors on stderr, Ctrl-C's summary and the exit codes of dump and load, and the server
+and credentials from flags or $KINTO_URL / $KINTO_AUTH."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from typing import Any
 
 import pytest
+import responses
 
 from kintorm import Client
 from kintorm.cli import main
@@ -65,13 +67,13 @@ def test_copies_and_prints_the_next_since(
     assert snapshot(destination) == snapshot(origin)
 
 
-def test_progress_lines_on_stderr(argv: list[str], origin: Client, capsys: Any) -> None:
+def test_progress_bar_on_stderr_when_asked(argv: list[str], origin: Client, capsys: Any) -> None:
     fill(origin, 60)
-    assert main([*argv, "--progress", "--progress-interval", "0"]) == 0
-    lines = capsys.readouterr().err.splitlines()
-    counts = [re.findall(r"^kintorm replicate: ([\d,]+) records", line) for line in lines]
-    assert counts == [["25"], ["50"], ["60"]]
-    assert all("records/s" in line for line in lines)
+    assert main([*argv, "--progress"]) == 0
+    out, err = capsys.readouterr()
+    # tqdm's bar, counting to the origin's records: counts, rate
+    assert "replicate: 100%" in err and "60/60" in err and "records/s" in err
+    assert "60 records (60 written, 0 deleted)" in out  # the summary, as without the bar
 
 
 def test_server_and_credentials_from_the_environment(
@@ -144,19 +146,51 @@ def _stopping_replicate(stop: BaseException) -> Any:
 @pytest.mark.parametrize(
     ("stop", "status", "said"),
     [
-        (KeyboardInterrupt(), 130, "interrupted; resume with --since 1234"),
+        (
+            KeyboardInterrupt(),
+            130,
+            r"interrupted: 25 records \(25 written, 0 deleted\), [\d,]+ records/s, [\d.]+ s, "
+            r"copied up to 1234; resume with --since 1234",
+        ),
         (ReplicationError("boom", Progress()), 1, "boom\nresume with --since 1234"),
     ],
 )
-def test_a_stopped_copy_prints_the_since_that_resumes_it(
+def test_a_stopped_copy_prints_a_summary_and_the_since_that_resumes_it(
     monkeypatch: pytest.MonkeyPatch, capsys: Any, stop: BaseException, status: int, said: str
 ) -> None:
-    monkeypatch.setattr("kintorm.replication.replicate", _stopping_replicate(stop))
-    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-a", "u:p", "-b", "b", "-c", "items"]
+    monkeypatch.setattr("kintorm.tools.replicate_command.count", lambda client, since: 100)
+    monkeypatch.setattr("kintorm.tools.replicate_command.replicate", _stopping_replicate(stop))
+    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-o", "http://127.0.0.1:8/v1", "-b", "b"]
+    argv += ["-a", "u:p", "-c", "items"]
     assert main(argv) == status
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == f"kintorm replicate: {said}\n"
+    assert re.fullmatch(f"kintorm replicate: {said}\n", err)
+
+
+def test_ctrl_c_before_the_first_batch_says_nothing_was_copied(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    def interrupted(origin: Any, destination: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("kintorm.tools.replicate_command.count", lambda client, since: None)
+    monkeypatch.setattr("kintorm.tools.replicate_command.replicate", interrupted)
+    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-o", "http://127.0.0.1:8/v1"]
+    argv += ["-b", "b", "-c", "items"]
+    assert main(argv) == 130
+    assert capsys.readouterr() == (
+        "",
+        "kintorm replicate: interrupted: nothing was copied: run the same command again\n",
+    )
+
+
+def test_an_unreadable_origin_fails_before_copying(argv: list[str], capsys: Any) -> None:
+    missing = [*argv, "--origin-collection", "missing"]  # the origin bucket has no such one
+    assert main(missing) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("kintorm replicate: ")
+    assert err.rstrip().endswith("nothing was copied: run the same command again")
 
 
 @pytest.mark.parametrize(
@@ -179,10 +213,23 @@ def test_the_destinations_credentials_never_go_to_another_origin(
             raise ValueError("stopped by the test")
         return Client(**kwargs)
 
-    monkeypatch.setattr("kintorm.client.Client", client)  # imported when the command runs
+    monkeypatch.setattr("kintorm.cli_options.Client", client)
     destination_flags = ["-s", "http://127.0.0.1:8888/v1", "-a", "dest:secret"]
     code = main(["replicate", *destination_flags, "-o", origin, "-b", "b", "-c", "c"])
     assert code == 2 and "stopped by the test" in capsys.readouterr().err
     destination, origin_kwargs = made
     assert destination["auth"] == ("dest", "secret")
     assert origin_kwargs["auth"] == (("dest", "secret") if sent else None)
+
+
+def test_copying_a_collection_onto_itself_is_a_usage_error_before_any_request(
+    capsys: Any,
+) -> None:
+    argv = ["replicate", "-s", "http://127.0.0.1:9/v1", "-b", "b", "-c", "items"]
+    with responses.RequestsMock():  # any request would fail the test
+        assert main(argv) == 2
+    assert capsys.readouterr() == (
+        "",
+        "kintorm replicate: origin and destination are the same collection "
+        "(<KintoClient http://127.0.0.1:9/v1/buckets/b/collections/items>)\n",
+    )

@@ -228,3 +228,35 @@ def test_a_load_stopped_by_a_server_error_says_how_to_resume(
     assert err.rstrip().endswith(
         "stopped: nothing was written; run the same command again to resume"
     )
+
+
+@pytest.mark.parametrize(
+    "argv", [["dump", "b/c"], ["replicate", "-b", "b", "-c", "c"]], ids=["dump", "replicate"]
+)
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--page-size", "0", "expected a whole number >= 1, got '0'"),
+        ("--page-size", "many", "expected a whole number >= 1, got 'many'"),
+        ("--since", "-3", "expected a timestamp (a whole number) >= 0, got '-3'"),
+    ],
+)
+def test_bad_reading_options_are_usage_errors_before_any_request(
+    argv: list[str], option: str, value: str, said: str, capsys: Any
+) -> None:
+    with pytest.raises(SystemExit) as exit_:  # argparse's exit: no client made, no request
+        main([*argv, "-s", "http://127.0.0.1:9/v1", option, value])
+    assert exit_.value.code == 2
+    assert f"{option}: {said}" in capsys.readouterr().err
+
+
+def test_dump_and_replicate_read_with_the_same_options() -> None:
+    from kintorm.cli import build_parser
+
+    parser = build_parser()
+    dump_args = parser.parse_args(["dump", "b/c", "--since", "5", "--page-size", "7"])
+    copy_args = parser.parse_args(["replicate", "--since", "5", "--page-size", "7"])
+    for args in (dump_args, copy_args):
+        assert (args.since, args.page_size, args.permissions) == (5, 7, True)
+    for command in (["dump", "b/c"], ["replicate"]):
+        assert parser.parse_args([*command, "--no-permissions"]).permissions is False
