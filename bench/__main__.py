@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import kinto_http
 
 import kintorm
-from bench import harness, page, report, workloads
+from bench import data_tools, harness, page, report, workloads
 from bench.context import SEED_PLUGIN
 from bench.workloads import BUCKET, MAPPER_MISSING, WORKLOADS, Ctx, Workload
 from kintorm.server import KintoServer, postgresql_status
@@ -71,6 +71,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile", action="store_true", help="print a pyinstrument profile of each kintorm side"
+    )
+    parser.add_argument(
+        "--pg-records",
+        type=int,
+        help=f"B13's records on PostgreSQL (default {data_tools.LOAD_RECORDS_PG:,})",
     )
     return parser.parse_args(argv)
 
@@ -264,13 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     # (the message is still formatted, a cost kinto-http users pay too).
     logging.getLogger("kinto_http").setLevel(logging.ERROR)
     chosen = selected(args.only)
+    notes: list[str] = []
+    if args.pg_records is not None:  # B13 reads it when it runs
+        data_tools.LOAD_RECORDS_PG = args.pg_records
+        notes.append(f"B13 on PostgreSQL: {args.pg_records:,} records (--pg-records)")
     scale = 0.1 if args.quick else 1.0
     reps = args.reps or (1 if args.quick else 5)
     warmup = 0 if args.quick else 1
     began = time.monotonic()
 
     backends: list[tuple[str, str | None]] = [("memory", None)]
-    notes: list[str] = []
     if any("postgresql" in w.backends for w in chosen):
         if args.no_pg:
             notes.append("PostgreSQL: skipped (--no-pg)")

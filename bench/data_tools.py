@@ -18,16 +18,14 @@ dumps the last loaded collection and compares it with the file, entry by entry.
 These run on a server of their own (``server_settings`` in ``bench.__main__``): on
 the memory backend, Kinto's permission backend with an index of each object's
 entries (``bench.kinto_permission``), without which every record written or read
-costs a scan of every entry on the server. ``python -m bench.data_tools [--quick] [--no-pg]
-[--pg-records N]`` runs these two alone (``python -m bench --only B12,B13``).
+costs a scan of every entry on the server. ``python -m bench --only B12,B13
+[--pg-records N]`` runs these two alone.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -231,21 +229,3 @@ def b13_round_trip(ctx: Ctx) -> str:
         "timestamps, permissions) dumped again from the loaded collection, entry by "
         f"entry{dumped}"
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m bench --only B12,B13`` with the same options, plus ``--pg-records``."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--pg-records", type=int, help="B13's records on PostgreSQL")
-    known, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    import bench.data_tools as tools  # this file runs as __main__: set the module's
-
-    if known.pg_records is not None:
-        tools.LOAD_RECORDS_PG = known.pg_records
-    from bench.__main__ import main as bench_main  # its workloads read the sizes set here
-
-    return bench_main(["--only", "B12,B13", *rest])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
