@@ -47,9 +47,11 @@ SERVER_SETTINGS = {
 
 def server_settings(kind: str, backend: str) -> dict[str, str]:
     """The Kinto settings of a bench server: ``"main"`` for the comparisons with
-    kinto-http; ``"data"`` for the data tools (B12, B13), which on the memory backend
-    reads each object's permissions through an index (``bench/kinto_permission.py``:
-    Kinto's own backend scans every entry for each record written or read)."""
+    kinto-http; ``"data"`` for the workloads that write thousands of records (B3, B8,
+    and the data tools' B12, B13), which on the memory backend reads each object's
+    permissions through an index (``bench/kinto_permission.py``: Kinto's own backend
+    scans every entry for each record written or read, so that each run would cost
+    more than the one before)."""
     settings = dict(SERVER_SETTINGS)
     if kind == "data" and backend == "memory":
         settings["kinto.permission_backend"] = PERMISSION_BACKEND

@@ -80,11 +80,13 @@ def write_docs(
         "costs the server about 20 ms there and the ratio does not depend on the count; B7 "
         "makes 500 calls (figures per call).",
         "",
-        "B12 and B13 measure the data tools (`kintorm.tools`, issue 12) on a server of their "
-        "own, started the same way except that on the memory backend Kinto's permission "
-        "backend reads each object's entries through an index (`bench/kinto_permission.py`; "
-        "Kinto's own scans every entry on the server for each record written or read, which "
-        "made writing or dumping 20,000 records with permissions quadratic). Their records "
+        "B3, B8 and the data tools' B12 and B13 (`kintorm.tools`, issue 12) run on a "
+        "server of their own, started the same way except that on the memory backend "
+        "Kinto's permission backend reads each object's entries through an index "
+        "(`bench/kinto_permission.py`; Kinto's own scans every entry on the server for "
+        "each record written or read, so that every run of a workload writing thousands "
+        "of records cost more than the one before, and writing or dumping 20,000 records "
+        "with permissions was quadratic). B12's and B13's records "
         "carry nested and non-ASCII data and permissions (every third shared), seeded "
         "straight into storage with their permissions. B12 dumps 1,000 and 20,000 records "
         "(figures per record; memory backend only, as the memory judged is the client's). "

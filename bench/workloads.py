@@ -112,7 +112,11 @@ WORKLOADS = (
         writes.b3_anchor,
         writes.b3_kintorm,
         mapper=True,
-        reps=3,  # ~20 s a run on the memory backend
+        reps=3,
+        # each record created adds permission entries, which Kinto's memory backend then
+        # scans on every later write: on the main server a run cost more than the one
+        # before it, a drift that alternating the sides does not quite cancel
+        server="data",
     ),
     Workload(
         "B4",
@@ -177,6 +181,7 @@ WORKLOADS = (
         mapper=True,
         backends=("postgresql",),
         anchor_of="B3",
+        server="data",  # B3's
     ),
     Workload(
         "B9",
