@@ -160,5 +160,5 @@ def test_the_page_says_how_each_figure_was_taken(tmp_path: pathlib.Path) -> None
     write_docs(path, [], ["a note"], reps=5, warmup=1, elapsed=1.0, pg_workers=4)
     text = path.read_text()
     assert text.startswith("# Benchmarks: kintorm vs kinto-http")
-    assert "B12 and B13 measure the data tools" in text and "- a note" in text
+    assert "the data tools' B12 and B13" in text and "- a note" in text
     assert path.with_suffix(".png").exists()
