@@ -119,13 +119,21 @@ class Worker:
 
     def _loop(self) -> None:
         while (call := self._calls.get()) is not None:
-            call.begun.set()
-            if not call.future.set_running_or_notify_cancel():
-                continue  # cancelled while queued
-            try:
-                call.future.set_result(call.fn())
-            except BaseException as exc:  # handed to whoever waits on the future
-                call.future.set_exception(exc)
+            self._run(call)
+            # Not held while waiting for the next call: a call's function holds its
+            # client, and a client kept reachable here would never be collected, nor
+            # would its transport's finalizer ever stop this thread.
+            del call
+
+    @staticmethod
+    def _run(call: _Call) -> None:
+        call.begun.set()
+        if not call.future.set_running_or_notify_cancel():
+            return  # cancelled while queued
+        try:
+            call.future.set_result(call.fn())
+        except BaseException as exc:  # handed to whoever waits on the future
+            call.future.set_exception(exc)
 
 
 @attrs.frozen
