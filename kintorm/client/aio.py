@@ -161,8 +161,12 @@ async def _start(client: AsyncClient, effect: Start) -> Started:
         return Started(request)
     task = ensure_future(client._exchange(request))
     task.add_done_callback(_retrieve)
-    for _ in range(_TURNS_TO_SEND):
-        await pass_turn(0)
+    try:
+        for _ in range(_TURNS_TO_SEND):
+            await pass_turn(0)
+    except BaseException:  # cancelled before the handle is out: nobody else could end it
+        task.cancel()
+        raise
     return Started(request, task)
 
 

@@ -37,23 +37,29 @@ def relay(
     on_page: Callable[[list[Any]], tuple[Iterable[Any], bool]],
 ) -> Stream:
     """Forward the effects of a page stream; emit each value ``on_page`` makes of a
-    page, and stop the stream early when ``on_page`` says it is done."""
+    page, and stop the stream early when ``on_page`` says it is done.
+
+    However this ends (``on_page`` raising, the caller closing it), the stream is
+    closed at once, so that a request it sent ahead is cancelled then, not when the
+    garbage collector gets to it."""
     outcome: Any = None
-    while True:
-        try:
-            effect = stream.send(outcome)
-        except StopIteration:
-            return
-        if not isinstance(effect, Emit):
-            outcome = yield effect
-            continue
-        outcome = None
-        values, done = on_page(effect.value)
-        for value in values:
-            yield Emit(value)
-        if done:
-            stream.close()
-            return
+    try:
+        while True:
+            try:
+                effect = stream.send(outcome)
+            except StopIteration:
+                return
+            if not isinstance(effect, Emit):
+                outcome = yield effect
+                continue
+            outcome = None
+            values, done = on_page(effect.value)
+            for value in values:
+                yield Emit(value)
+            if done:
+                return
+    finally:
+        stream.close()
 
 
 def paginate(

@@ -23,7 +23,7 @@ import pytest
 from kintorm import AsyncClient, Client
 from kintorm.client.effects import Emit, Finish, Sleep, Start, Started
 from kintorm.client.messages import Request, Response
-from kintorm.client.pagination import paginate
+from kintorm.client.pagination import paginate, relay
 from kintorm.client.shared import Session
 from kintorm.client.transport import Worker
 
@@ -116,6 +116,34 @@ def test_a_stream_closed_early_cancels_the_page_it_started() -> None:
     started = handle(page_request(2))
     assert steps.answer(started) == Emit([1])
     steps.stream.close()
+    assert started.future.cancelled()
+
+
+def refuse(page: list[Any]) -> tuple[list[Any], bool]:
+    raise ValueError(f"cannot load {page}")
+
+
+def test_a_relay_whose_page_fails_to_load_cancels_the_page_started() -> None:
+    """``on_page`` raising (a record the model cannot load) ends the relay and the
+    stream under it at once, not when nothing holds that stream any more (here the
+    test does, as a traceback's frame may): the page sent ahead is not left running."""
+    pages = paginate(Session(SERVER), FIRST, ahead=True)
+    steps = Stepper(relay(pages, refuse))
+    steps.answer(page(1))
+    started = handle(page_request(2))
+    with pytest.raises(ValueError, match=r"cannot load \[1\]"):
+        steps.answer(started)
+    assert started.future.cancelled()
+
+
+def test_a_relay_closed_by_its_caller_cancels_the_page_started() -> None:
+    pages = paginate(Session(SERVER), FIRST, ahead=True)
+    stream = relay(pages, lambda page: (page, False))
+    steps = Stepper(stream)
+    steps.answer(page(1))
+    started = handle(page_request(2))
+    assert steps.answer(started) == Emit(1)
+    stream.close()
     assert started.future.cancelled()
 
 
@@ -258,6 +286,34 @@ def test_a_replaced_session_gets_a_started_request_only_at_finish(kind: type) ->
     assert asked == ["started", "/buckets/b"]
 
 
+def test_a_caller_cancelled_while_its_request_starts_cancels_the_request() -> None:
+    """The async driver lets a started request's task begin before it hands out the
+    handle; a caller cancelled meanwhile cancels that task (no one else could)."""
+    ended: list[str] = []
+
+    async def exchange(request: Request) -> Response:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            ended.append(request.path)
+        raise AssertionError("never answered")
+
+    async def main() -> None:
+        client = AsyncClient(server_url=SERVER)
+        client._exchange = exchange  # type: ignore[method-assign]
+        op = started_then_finished(Request("GET", "/buckets/b"))
+        caller = asyncio.ensure_future(client.run(op))
+        await asyncio.sleep(0)  # the caller is in the driver's turns, the task made
+        caller.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert ended == ["/buckets/b"]
+
+    asyncio.run(main())
+
+
 def test_a_request_the_worker_has_not_taken_up_is_sent_by_finish(sync_wire: Wire) -> None:
     """The worker thread is busy (with another thread's request): Finish does not wait
     for it, and sends the request from the caller's thread."""
@@ -323,5 +379,24 @@ def test_a_transport_garbage_collected_ends_its_worker_thread() -> None:
     thread = client._transport.worker().submit(threading.current_thread).result(timeout=10)
     del client
     gc.collect()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_a_client_dropped_after_a_listing_sent_ahead_ends_its_worker_thread(
+    sync_wire: Wire,
+) -> None:
+    """The worker's last call held the client (a page sent ahead does): once it is
+    done, the idle thread holds nothing, so a client never closed is still collected
+    and its thread ends."""
+    three_pages(sync_wire)
+    who = senders(sync_wire)
+    client = sync_wire.client()
+    assert client.get_records(bucket="b", collection="c") == [1, 2, 3]
+    threads = {thread for thread in who if thread.name == "kintorm-ahead"}
+    assert len(threads) == 1
+    del client
+    gc.collect()
+    thread = threads.pop()
     thread.join(timeout=10)
     assert not thread.is_alive()
