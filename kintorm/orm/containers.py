@@ -17,6 +17,8 @@ cattrs hooks that do the work.
 
 from __future__ import annotations
 
+import json
+import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -37,7 +39,7 @@ from cattrs.cols import (
 )
 from cattrs.gen import make_hetero_tuple_unstructure_fn
 
-__all__ = ["CONTAINERS", "check_sent", "install"]
+__all__ = ["CONTAINERS", "check_sent", "holds_set", "install", "set_order"]
 
 Hook = Callable[[Any, Any], Any]
 Unhook = Callable[[Any], Any]
@@ -52,16 +54,50 @@ def _is_hetero_tuple(type_: Any) -> bool:
 
 
 def _set_hook(type_: Any, conv: cattrs.Converter) -> Hook:
-    """A set or frozenset built from an array (JSON has no sets)."""
+    """A set or frozenset built from an array (JSON has no sets); an array that repeats
+    an item is refused, as the set would silently drop the repeats."""
     args = typing.get_args(type_)
     as_list_type: Any = list.__class_getitem__(args[0]) if args else list
     as_list = list_structure_factory(as_list_type, conv)
     build = frozenset if (typing.get_origin(type_) or type_) is frozenset else set
 
     def structure(value: Any, _: Any) -> Any:
-        return build(as_list(list(value), as_list_type))
+        items = as_list(list(value), as_list_type)
+        built = build(items)
+        if len(built) != len(items):
+            raise ValueError(f"expected a list without repeated items, got {value!r}")
+        return built
 
     return structure
+
+
+def _json_text(item: Any) -> str:
+    return json.dumps(item, sort_keys=True, separators=(",", ":"), default=repr)
+
+
+def set_order(items: list[Any]) -> list[Any]:
+    """A set's items (as wire JSON) in the order they are sent, so that every process
+    sends a set the same way (a set's own order depends on string hashing): sorted,
+    or by their JSON text where they do not compare (objects, mixed types)."""
+    try:
+        return sorted(items)
+    except TypeError:
+        return sorted(items, key=_json_text)
+
+
+def _set_unhook(type_: Any, conv: cattrs.Converter) -> Unhook:
+    """A set or frozenset as an array, its items in :func:`set_order`."""
+    as_list = iterable_unstructure_factory(type_, conv, unstructure_to=list)
+    return lambda value: set_order(as_list(value))
+
+
+def holds_set(type_: Any) -> bool:
+    """Whether a field of ``type_`` holds a set (also as ``set[...] | None``): its
+    array's order means nothing, so a change of order alone is no change."""
+    if typing.get_origin(type_) in (typing.Union, types.UnionType):
+        return any(holds_set(arg) for arg in typing.get_args(type_))
+    kind = _kind(type_)
+    return kind is not None and kind.matches is is_any_set
 
 
 @attrs.frozen
@@ -108,7 +144,7 @@ CONTAINERS: tuple[Container, ...] = (
         _SETS,
         _SETS,
         _set_hook,
-        lambda t, c: iterable_unstructure_factory(t, c, unstructure_to=set),
+        _set_unhook,
     ),
     Container(
         "a list",
@@ -144,6 +180,8 @@ def _parametrised(type_: Any) -> bool:
     """``list[str]``, not ``list``: a bare class is also what cattrs dispatches on for
     a value of unknown type (``Any``), which then is that class (no check needed, and
     each wrapper would cost a Python frame per level of nesting)."""
+    if type_ in (set, frozenset):  # a bare set too: JSON has none, cattrs keeps it one
+        return True
     return bool(typing.get_args(type_)) and _kind(type_) is not None
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kintorm import Client, InvalidRecord, Record, ValidationError
+from kintorm import Client, InvalidRecord, MergePatch, Record, ValidationError
 from kintorm.orm.convert import converter
 
 from .conftest import ORM, Counter
@@ -32,9 +32,10 @@ class Bag(Record, collection="items"):
 
 
 class Labelled(Record, collection="items"):
-    """A set field: read from an array (JSON has no sets; such a field is not sent)."""
+    """Set fields: read from arrays and sent as arrays (JSON has no sets)."""
 
     labels: set[str] = attrs.field(factory=set)
+    codes: frozenset[int] | None = None
 
 
 #: a value given for a container field that is not the JSON container it needs
@@ -191,3 +192,42 @@ def test_a_bare_list_or_dict_field_refuses_another_kind(name: str, value: object
         Bare(**{name: value}).diff()
     with pytest.raises(ValidationError, match="expected"):
         Bare.from_dict({name: value})
+
+
+def test_a_set_is_sent_as_an_array_in_one_order(client: Client, orm: ORM) -> None:
+    new = Labelled(labels={"q", "b", "z"}, codes=frozenset({10, 2}))
+    assert new.diff() == MergePatch(data={"labels": ["b", "q", "z"], "codes": [2, 10]})
+    orm(new).save()
+    assert client.get_record(id=new.pk)["data"]["labels"] == ["b", "q", "z"]
+    assert orm(Labelled.objects).get(id=new.pk).codes == frozenset({2, 10})
+
+
+def test_a_set_stored_in_another_order_is_unchanged_until_changed(client: Client, orm: ORM) -> None:
+    """Its order means nothing: the record is clean, and saving another change sends
+    the array as the server has it; once the set changes, it is sent in set order."""
+    client.create_record(id="s", data={"labels": ["y", "x"], "codes": [3, 1], "n": 1})
+    labelled = orm(Labelled.objects).get(id="s")
+    assert (labelled.is_dirty, labelled.diff()) == (False, None)
+    assert labelled.diff("json-patch") is None
+    labelled.codes = None
+    orm(labelled).save()
+    assert client.get_record(id="s")["data"] == {
+        "labels": ["y", "x"],
+        "codes": None,
+        "n": 1,
+        "id": "s",
+        "last_modified": labelled.last_modified,
+    }
+    labelled.labels.add("a")
+    assert labelled.changed_fields == {"labels"}
+    orm(labelled).save()
+    assert client.get_record(id="s")["data"]["labels"] == ["a", "x", "y"]
+    assert orm(Labelled.objects).get(id="s").labels == {"a", "x", "y"}
+
+
+def test_an_array_that_repeats_an_item_does_not_fit_a_set(client: Client, orm: ORM) -> None:
+    client.create_record(id="twice", data={"labels": ["x", "x"]})
+    with pytest.raises(InvalidRecord, match=r"without repeated items, got \['x', 'x'\] @ labels"):
+        orm(Labelled.objects).get(id="twice")
+    with pytest.raises(ValidationError, match="repeated"):
+        Labelled.from_dict({"codes": [1, 1]})

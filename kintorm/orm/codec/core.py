@@ -35,10 +35,11 @@ from kintorm.client.exceptions import MalformedResponse
 from kintorm.client.patch import MergePatch, PatchType
 from kintorm.orm.codec.checks import fits
 from kintorm.orm.codec.fast import Loader, generate, is_native
-from kintorm.orm.codec.frozen import same_frozen
+from kintorm.orm.codec.frozen import freeze, same_frozen, thaw
 from kintorm.orm.codec.nested import Pins, collecting, emitting, reaches_unweakrefable
 from kintorm.orm.codec.reference import load_reference
 from kintorm.orm.codec.typed import Loaded, PageDecoder, TypedPages, typed_pages
+from kintorm.orm.containers import holds_set, set_order
 from kintorm.orm.convert import converter, unstructure_value
 from kintorm.orm.exceptions import InvalidRecord
 from kintorm.orm.state import (
@@ -93,6 +94,7 @@ class Codec:
         #: the record keys that are not undeclared fields
         self.names = frozenset({"id", "last_modified", *(f.name for f in self.fields)})
         self._native = {f.name: is_native(f.type) for f in self.fields}
+        self._sets = frozenset(f.name for f in self.fields if holds_set(f.type))
         self._pins = any(reaches_unweakrefable(f.type) for f in self.fields)
         self._generated: dict[bool, Loader | None] = {}
         #: ``load(data, permissions, partial, client[, into])`` through cattrs and the
@@ -256,8 +258,8 @@ class Codec:
                         wire = self._wire(obj, field)
                     except Exception:
                         wire = DEFERRED
-                    if wire is not DEFERRED and same_frozen(wire, snapshot[name]):
-                        data[name] = wire
+                    if wire is not DEFERRED and self._same(name, wire, snapshot[name]):
+                        data[name] = thaw(snapshot[name]) if name in self._sets else wire
                         continue
                 if self._native[name] and fits(value, field.type):
                     data[name] = json_copy(value)  # what unstructure_value would give
@@ -265,6 +267,16 @@ class Codec:
                     data[name] = unstructure_value(value, field.type, name)
         permissions = getattr(obj, PERMISSIONS) or {}  # unset: empty (not made here)
         return {"data": data, "permissions": normalize_permissions(permissions)}
+
+    def _same(self, name: str, wire: Any, frozen: Any) -> bool:
+        """Whether the field's ``wire`` value is its snapshot's ``frozen`` one; for a
+        set, in whatever order the snapshot has its items."""
+        if same_frozen(wire, frozen):
+            return True
+        if name not in self._sets or type(wire) is not list or type(frozen) is not tuple:
+            return False
+        items = set_order([thaw(item) for item in frozen])
+        return same_frozen(wire, tuple([freeze(item) for item in items]))
 
     # --- changes -----------------------------------------------------------------
 
@@ -290,7 +302,7 @@ class Codec:
                 if wire is DEFERRED:
                     continue
                 current.add(name)
-                if name in snapshot and not same_frozen(wire, snapshot[name]):
+                if name in snapshot and not self._same(name, wire, snapshot[name]):
                     keys.add(name)
         for name, value in extras.items():
             if name in snapshot and not same_frozen(value, snapshot[name]):
