@@ -61,6 +61,7 @@ class Every(Record, collection="every"):
     few: list[int] | None = attrs.field(
         default=None, validator=attrs.validators.optional(attrs.validators.max_len(2))
     )
+    labels: set[str] = attrs.field(factory=set)
 
 
 def _validate(schema: dict[str, Any], data: dict[str, Any]) -> None:
@@ -102,6 +103,12 @@ def test_the_schema_of_every_kind_of_field() -> None:
     closed = props["closed"]["anyOf"][0]
     assert closed["additionalProperties"] is False and closed["required"] == ["x"]
     assert props["either"] == {"type": ["integer", "string"], "default": 0}
+    assert props["labels"] == {
+        "type": "array",
+        "items": {"type": "string"},
+        "uniqueItems": True,
+        "default": [],
+    }
     assert props["few"]["anyOf"] == [
         {"type": "array", "items": {"type": "integer"}, "maxItems": 2},
         {"type": "null"},
@@ -177,6 +184,8 @@ _FIELD_TYPES: list[tuple[Any, st.SearchStrategy[Any]]] = [
     (str | None, st.none() | st.text(max_size=5)),
     (int | str, st.integers(0, 9) | st.text(max_size=3)),
     (list[int], st.lists(st.integers(-9, 9), max_size=4)),
+    (set[str], st.sets(st.text(max_size=3), max_size=4)),
+    (frozenset[int] | None, st.none() | st.frozensets(st.integers(-9, 9), max_size=4)),
     (dict[str, str], st.dictionaries(_names, st.text(max_size=3), max_size=3)),
     (Color, st.sampled_from(Color)),
     (Literal["x", "y"], st.sampled_from(["x", "y"])),

@@ -71,6 +71,8 @@ TYPES: dict[Any, JSONDict] = {
     datetime.date: {"type": "string", "format": "date"},
     uuid.UUID: {"type": "string", "format": "uuid"},
     list: {"type": "array"},
+    set: {"type": "array", "uniqueItems": True},
+    frozenset: {"type": "array", "uniqueItems": True},
     dict: {"type": "object"},
 }
 
@@ -102,6 +104,11 @@ def _list(args: tuple[Any, ...], seen: tuple[type, ...]) -> JSONDict:
     return {"type": "array", **({"items": _type_schema(args[0], seen)} if args else {})}
 
 
+def _set(args: tuple[Any, ...], seen: tuple[type, ...]) -> JSONDict:
+    """An array without repeats: a set field is sent as one, and refuses repeats."""
+    return {**_list(args, seen), "uniqueItems": True}
+
+
 def _tuple(args: tuple[Any, ...], seen: tuple[type, ...]) -> JSONDict:
     if len(args) == 2 and args[1] is Ellipsis:
         return _list(args[:1], seen)
@@ -129,6 +136,8 @@ _KINDS: dict[Any, Callable[[tuple[Any, ...], tuple[type, ...]], JSONDict]] = {
     typing.Literal: _literal,
     list: _list,
     tuple: _tuple,
+    set: _set,
+    frozenset: _set,
     dict: _dict,
 }
 
