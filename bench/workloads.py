@@ -49,7 +49,7 @@ class Workload:
     absolute: bool = False  # the limit bounds kintorm's figure itself
     info: Prepare | None = None  # a reference side (kinto-http when the baseline is a floor)
     info_reps: int | None = None  # None: alternated with the others; else measured apart
-    server: str = "main"  # the server it runs on (SERVERS in bench.__main__)
+    server: str = "main"  # the server it runs on (see server_settings in bench.__main__)
     check: Callable[[Ctx], str] | None = None  # after the runs: a note, or raises
 
 

@@ -20,6 +20,7 @@ from kintorm._version import __version__
 from kintorm.cli_options import Command
 from kintorm.server import KintoServer, ServerError
 from kintorm.tools.commands import TOOL_COMMANDS
+from kintorm.tools.replicate_command import REPLICATE
 
 DEFAULT_PORT = 8888
 #: the admin password of ``kintorm serve`` when --password is not given
@@ -158,11 +159,11 @@ def _demo(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Command] = {
     "serve": Command("run a local Kinto in the foreground", _configure_serve, _serve),
     "demo": Command("run the demo on an embedded Kinto", lambda parser: None, _demo),
-    "replicate": TOOL_COMMANDS["replicate"],
+    "replicate": REPLICATE,
     "schema": Command(
         "sync or check collections' JSON schemas from models", schema_cli.configure, schema_cli.run
     ),
-    **{name: command for name, command in TOOL_COMMANDS.items() if name != "replicate"},
+    **TOOL_COMMANDS,
 }
 
 

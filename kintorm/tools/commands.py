@@ -1,5 +1,5 @@
-"""The ``kintorm dump``, ``kintorm load`` and ``kintorm inspect`` commands (and
-``replicate``'s, from :mod:`kintorm.tools.replicate_command`), with the conventions
+"""The ``kintorm dump``, ``kintorm load`` and ``kintorm inspect`` commands
+(``replicate`` is in :mod:`kintorm.tools.replicate_command`), with the conventions
 of :mod:`kintorm.cli_options`: the server and credentials from flags or
 ``$KINTO_URL``/``$KINTO_AUTH``, the collection as ``BUCKET/COLLECTION``, errors on
 stderr, exit statuses 0, 1, 2 and 130 (after a summary of what was done).
@@ -21,7 +21,6 @@ from kintorm.tools.dump import DumpProgress, dump
 from kintorm.tools.load import LoadProgress, load
 from kintorm.tools.progress import Bar
 from kintorm.tools.reading import count
-from kintorm.tools.replicate_command import REPLICATE
 
 __all__ = ["TOOL_COMMANDS"]
 
@@ -223,7 +222,6 @@ def _configure_inspect(parser: argparse.ArgumentParser) -> None:
 
 
 TOOL_COMMANDS: dict[str, Command] = {
-    "replicate": REPLICATE,
     "dump": Command("write a collection as JSON lines", _configure_dump, guarded("dump", _dump)),
     "load": Command("write JSON lines into a collection", _configure_load, guarded("load", _load)),
     "inspect": Command(
