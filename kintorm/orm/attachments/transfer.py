@@ -1,7 +1,7 @@
 """A record's file: upload (``attach``), removal (``detach``) and checked download.
 
 Each is an operation (a generator of effects) composed from the client's public
-``send``, ``server_info`` and ``get_record``, so that a record's sync methods and
+``send``, ``server_facts`` and ``get_record``, so that a record's sync methods and
 their awaitable twins run the same code (kintorm.orm.attachments.methods). File
 reads and writes, and the hashing of a download, are effects (ReadFile,
 ReadStream, IsDir, WriteVerified) that an AsyncClient performs in a thread.
@@ -178,7 +178,7 @@ def _precondition_op(
     """Nothing when the server honours the precondition on attachment writes (its
     kintorm.kinto_plugin says so); else a GET of the record with the same
     precondition: 412 when it fails, as the write would have (not atomic)."""
-    info = yield from BaseClient.server_info.op(client)
+    info = yield from BaseClient.server_facts.op(client)
     capabilities = info.get("capabilities") if isinstance(info, dict) else None
     announced = (capabilities or {}).get(CAPABILITY)
     if isinstance(announced, dict) and announced.get(ATTACHMENT_PRECONDITIONS):
@@ -314,7 +314,7 @@ def _url_op(client: BaseClient, attachment: Attachment) -> Op[str]:
     location = attachment.location
     base_url = None
     if not urlsplit(location).scheme:
-        info = yield from BaseClient.server_info.op(client)
+        info = yield from BaseClient.server_facts.op(client)
         announced = (info.get("capabilities") or {}).get("attachments") or {}
         base_url = announced.get("base_url") if isinstance(announced, dict) else None
     try:
