@@ -62,7 +62,7 @@ def _set_hook(type_: Any, conv: cattrs.Converter) -> Hook:
     build = frozenset if (typing.get_origin(type_) or type_) is frozenset else set
 
     def structure(value: Any, _: Any) -> Any:
-        items = as_list(list(value), as_list_type)
+        items = as_list(value, as_list_type)
         built = build(items)
         if len(built) != len(items):
             raise ValueError(f"expected a list without repeated items, got {value!r}")
@@ -203,10 +203,11 @@ def install(conv: cattrs.Converter) -> None:
     def unstructure_factory(type_: Any) -> Unhook:
         kind = _kind(type_)
         assert kind is not None
-        build = kind.unstructure(type_, conv)
+        build, sent, what = kind.unstructure(type_, conv), kind.sent, kind.what
 
         def unstructure(value: Any) -> Any:
-            check_sent(value, type_)
+            if isinstance(value, str | bytes) or not isinstance(value, sent):
+                raise _refuse(what, value)  # check_sent's rule, the kind found once
             return build(value)
 
         return unstructure
