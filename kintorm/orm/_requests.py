@@ -39,6 +39,7 @@ __all__ = [
     "count_op",
     "each_item",
     "get_if_modified_op",
+    "last_modified_of",
     "listing_page_op",
     "merged_records_stream",
     "records_stream",
@@ -133,11 +134,12 @@ def merged_records_stream(
     for request in requests:
         listing = records_stream(client, request, 0, stop, cache, whole=True)
         listings.append((yield from collect(listing)))
-    merged = list(heapq.merge(*listings, key=_last_modified, reverse=descending))
+    merged = list(heapq.merge(*listings, key=last_modified_of, reverse=descending))
     yield Emit(merged[start:stop])
 
 
-def _last_modified(record: Any) -> int:
+def last_modified_of(record: Any) -> int:
+    """A record's ``last_modified``: the key unions are merged by."""
     return int(record["last_modified"])
 
 

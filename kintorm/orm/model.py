@@ -35,13 +35,13 @@ from kintorm.orm.exceptions import (
 from kintorm.orm.hooks import hooked_op, save_action
 from kintorm.orm.manager import ManagerDescriptor
 from kintorm.orm.persist import (
-    client_for,
     delete_op,
     history_op,
     refresh_op,
     save_op,
 )
 from kintorm.orm.schema.build import json_schema
+from kintorm.orm.scope import resolve
 from kintorm.orm.serialisation import Undeclared, from_dict, to_dict
 from kintorm.orm.state import (
     DEFERRED,
@@ -191,12 +191,12 @@ class Record(ModelBase, AttachmentMethods):
     # on the record's client, sync or async.
 
     def _sync(self, name: str, make: Callable[..., Action[T]], *args: Any) -> T:
-        client = client_for(type(self), self)
+        client = resolve(type(self), self)
         noun = type(self).__name__.lower()
         return run_sync(client, make(self, client, *args), f"{name}()", f"await {noun}.a{name}()")
 
     async def _async(self, name: str, make: Callable[..., Action[T]], *args: Any) -> T:
-        client = client_for(type(self), self)
+        client = resolve(type(self), self)
         noun = type(self).__name__.lower()
         return await run_async(client, make(self, client, *args), f"a{name}()", f"{noun}.{name}()")
 

@@ -19,7 +19,6 @@ from kintorm.client.writes import missing_collection, new_record_id
 from kintorm.orm._requests import get_if_modified_op
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import ConflictError, PermissionDenied, ValidationError
-from kintorm.orm.scope import resolve
 from kintorm.orm.server_checks import warn_unless_atomic_op
 from kintorm.orm.state import DEFERRED, data_fields, state
 from kintorm.orm.tracking import PatchMode, diff_documents
@@ -31,7 +30,6 @@ M = TypeVar("M", bound="RecordLike")
 JSONDict = dict[str, Any]
 
 __all__ = [
-    "client_for",
     "delete_op",
     "history_op",
     "location",
@@ -42,12 +40,6 @@ __all__ = [
 
 
 # --- where ---------------------------------------------------------------------
-
-
-def client_for(model: type[RecordLike], instance: RecordLike | None = None) -> BaseClient:
-    """The client of a call on ``model`` or on the record ``instance``: the scope's,
-    the one the record remembers, the model's, the default (kintorm.orm.scope)."""
-    return resolve(model, instance)
 
 
 def location(model: type[RecordLike], client: BaseClient | None) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from kintorm.orm.attachments.transfer import (
     download_op,
 )
 from kintorm.orm.attachments.value import Attachment
-from kintorm.orm.persist import client_for
+from kintorm.orm.scope import resolve
 from kintorm.orm.twins import Runner, twin
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def _record(obj: Any) -> RecordLike:
 
 
 RUNS = Runner(
-    client=lambda obj: client_for(type(obj), obj), noun=lambda obj: type(obj).__name__.lower()
+    client=lambda obj: resolve(type(obj), obj), noun=lambda obj: type(obj).__name__.lower()
 )
 
 

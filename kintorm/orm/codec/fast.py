@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from kintorm.client.base import BaseClient
     from kintorm.orm.state import RecordLike
 
-__all__ = ["Loader", "eligible", "frozen_source", "generate", "is_native", "settle"]
+__all__ = ["Loader", "define", "eligible", "frozen_source", "generate", "is_native", "settle"]
 
 #: ``load(data, permissions, partial, client[, into])``: an instance (see
 #: persist.from_wire); ``into``: an instance of the model to load into (a save's or a
@@ -379,7 +379,13 @@ def generate(model: type[RecordLike], reference: Loader, *, owned: bool = False)
     text = "\n".join(src.lines) + "\n"
     kind = "owned " if owned else ""
     filename = f"<kintorm {kind}loader {model.__module__}.{model.__qualname__} {id(model):x}>"
-    exec(compile(text, filename, "exec"), env)  # noqa: S102 - built from the field types
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    load: Loader = env["load"]
+    load: Loader = define(text, filename, env, "load")
     return load
+
+
+def define(text: str, filename: str, env: dict[str, Any], name: str) -> Any:
+    """The function ``name`` of the source ``text`` run in ``env`` (generated from a
+    model's field types and names); its source is kept for tracebacks and debuggers."""
+    exec(compile(text, filename, "exec"), env)  # noqa: S102 - generated, see above
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    return env[name]

@@ -19,7 +19,6 @@ client; two objects per record that the garbage collector keeps tracking.
 
 from __future__ import annotations
 
-import linecache
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ import attrs
 
 from kintorm.client.decoding import FAST_DECODER, collector_paused, decode_json
 from kintorm.client.retries import Decoder
-from kintorm.orm.codec.fast import eligible, frozen_source, is_native
+from kintorm.orm.codec.fast import define, eligible, frozen_source, is_native
 from kintorm.orm.codec.frozen import freeze
 from kintorm.orm.state import CLIENT, SNAPSHOT, RecordLike
 
@@ -118,7 +117,5 @@ def _builder(
     env: dict[str, Any] = {"_Loaded": Loaded, "_new": object.__new__, "_model": model}
     env["_freeze"] = freeze
     filename = f"<kintorm page builder {model.__module__}.{model.__qualname__} {id(model):x}>"
-    exec(compile(text, filename, "exec"), env)  # noqa: S102 - built from the field names
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    build: Callable[[list[Any], BaseClient | None], Loaded] = env["build"]
+    build: Callable[[list[Any], BaseClient | None], Loaded] = define(text, filename, env, "build")
     return build

@@ -22,10 +22,10 @@ from kintorm.orm import connection
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.drive import run_async, run_sync
 from kintorm.orm.exceptions import InvalidRecord
-from kintorm.orm.persist import client_for, location
+from kintorm.orm.persist import location
 from kintorm.orm.query import reads
 from kintorm.orm.query.spec import CompiledRequest, QuerySpec, compile_queries, compile_query
-from kintorm.orm.scope import scoped
+from kintorm.orm.scope import resolve, scoped
 
 if TYPE_CHECKING:
     from kintorm.orm.state import RecordLike
@@ -57,7 +57,7 @@ class QueryBase(Generic[M]):
     def _resolve_client(self) -> BaseClient:
         """Its own client (``using()``), else the scope's, the model's, the default
         (kintorm.orm.scope)."""
-        return self._client or client_for(self.model)
+        return self._client or resolve(self.model)
 
     def _path(self, client: BaseClient | None) -> str:
         bucket, collection = location(self.model, client)

@@ -32,11 +32,11 @@ import attrs
 from kintorm.client.base import BaseClient
 from kintorm.client.effects import Action, Fanout, Op
 from kintorm.client.exceptions import MalformedResponse
-from kintorm.orm._requests import listing_page_op
+from kintorm.orm._requests import last_modified_of, listing_page_op
 from kintorm.orm.cursor import InvalidCursor, InvalidPageSize, seal, unseal
 from kintorm.orm.exceptions import UnsupportedQuery
 from kintorm.orm.query.fields import kind_of_value, resolve_field, unwrap_optional
-from kintorm.orm.query.spec import CompiledRequest, QuerySpec
+from kintorm.orm.query.spec import CompiledRequest, QuerySpec, union_descending
 
 if TYPE_CHECKING:
     from kintorm.orm.state import RecordLike
@@ -203,15 +203,11 @@ def _union(
         [_fill(client, query, size, token) for query in compiled]
     )
     merged = list(
-        heapq.merge(*(rows for rows, _ in fetched), key=_last_modified, reverse=descending)
+        heapq.merge(*(rows for rows, _ in fetched), key=last_modified_of, reverse=descending)
     )
     rows = merged[:size]
     more = len(merged) > size or any(following is not None for _, following in fetched)
-    return rows, (_last_modified(rows[-1]) if rows and more else None)
-
-
-def _last_modified(record: Any) -> int:
-    return int(record["last_modified"])
+    return rows, (last_modified_of(rows[-1]) if rows and more else None)
 
 
 def page_op(
@@ -235,7 +231,7 @@ def page_op(
         if token is not None:
             following = _token_position(token)
     else:
-        descending = spec.sort != ("last_modified",)  # Kinto's default: -last_modified
+        descending = union_descending(spec)
         after = None if position is None else _after(position)
         rows, last = yield from _union(client, compiled, size, after, descending)
         if last is not None:

@@ -25,7 +25,7 @@ from kintorm.orm._requests import merged_records_stream, records_stream
 from kintorm.orm.codec.core import codec_for
 from kintorm.orm.exceptions import InvalidRecord
 from kintorm.orm.persist import location
-from kintorm.orm.query.spec import CompiledRequest, QuerySpec
+from kintorm.orm.query.spec import CompiledRequest, QuerySpec, union_descending
 
 if TYPE_CHECKING:
     from kintorm.orm.state import RecordLike
@@ -55,7 +55,7 @@ def records(
         return records_stream(
             client, request, spec.start, spec.stop, cache, whole=whole, decode=decode
         )
-    descending = spec.sort != ("last_modified",)  # Kinto's default: -last_modified
+    descending = union_descending(spec)
     requests = [c.request() for c in compiled]
     return merged_records_stream(client, requests, descending, spec.start, spec.stop, cache)
 

@@ -29,6 +29,7 @@ __all__ = [
     "compile_query",
     "direct_id",
     "sliced",
+    "union_descending",
 ]
 
 Params = tuple[tuple[str, str], ...]
@@ -133,6 +134,12 @@ def compile_queries(
         )
         for branch in spec.branches
     )
+
+
+def union_descending(spec: QuerySpec) -> bool:
+    """Whether a union's branches are merged newest first: in Kinto's default order
+    (``-last_modified``) and ``order_by("-last_modified")``, not ``order_by("last_modified")``."""
+    return spec.sort != ("last_modified",)
 
 
 def check_union_order(spec: QuerySpec) -> None:
