@@ -45,8 +45,6 @@ logger = logging.getLogger("kintorm.client")
 _CONNECTION_SETTINGS = frozenset(
     {"server_url", "auth", "retry", "retry_after", "headers", "verify", "dry_mode", "session"}
 )
-#: clone() arguments that also need a connection pool of their own
-_POOL_SETTINGS = frozenset({"verify", "session"})
 
 
 def _split_userinfo(server_url: str, auth: Any) -> tuple[str, Any]:
@@ -257,9 +255,9 @@ class BaseClient(Composing, Records, Containers, History, Attachments, Review):
             return type(self)(**{**defaults, **kwargs})
         kwargs.pop("session", None)
         session = self._session
-        pool = None
-        if not _POOL_SETTINGS & kwargs.keys() and self._router() is None:
-            pool = self._transport
+        # the same connection pool, unless other TLS settings are asked for (a session=
+        # of its own was dealt with above)
+        pool = self._transport if "verify" not in kwargs and self._router() is None else None
         defaults |= {
             "dry_mode": session.dry_mode,
             "server_url": session.server_url,

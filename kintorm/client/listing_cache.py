@@ -202,9 +202,9 @@ def cached_paginate(
     first = request
     if held is not None:
         first = attrs.evolve(request, headers={**request.headers, "If-None-Match": held.etag})
-    sending = SendingAhead(session, request, ahead, wanted=pages > 1)
+    sending = SendingAhead(session, request, ahead, decode)
     try:
-        response = yield from sending.send(first, decode)
+        response = yield from sending.send(first, more=pages > 1)
         emitted = 0
         current: Request | None = first
         if response.status_code == NOT_MODIFIED:
@@ -220,8 +220,7 @@ def cached_paginate(
                 return
             reading = _Reading(held.etag, cache.max_bytes, list(held.bodies), held.size, held.next)
             current = held.next
-            sending.wanted = emitted + 1 < pages
-            response = yield from sending.send(current, decode)
+            response = yield from sending.send(current, more=emitted + 1 < pages)
         else:
             cache._count(hit=False)
             reading = _Reading(response.headers.get("ETag"), cache.max_bytes)
@@ -234,8 +233,7 @@ def cached_paginate(
                 current = reading.next
                 if current is None or emitted >= pages:
                     return
-                sending.wanted = emitted + 1 < pages
-                response = yield from sending.send(current, decode)
+                response = yield from sending.send(current, more=emitted + 1 < pages)
         finally:
             # also when the reader stopped early or a page failed: the pages read are
             # consistent, and the link to the next one is kept

@@ -82,13 +82,12 @@ def paginate(
     ``decode``: how each page's body is decoded (its ``data`` list is emitted as the
     decoder gives it: the mapper's may give records loaded already).
     """
-    sending = SendingAhead(session, request, ahead)
+    sending = SendingAhead(session, request, ahead, decode)
     current: Request | None = request
     done = 0
     try:
         while current is not None and done < pages:
-            sending.wanted = done + 1 < pages
-            response = yield from sending.send(current, decode)
+            response = yield from sending.send(current, more=done + 1 < pages)
             if response.status_code == NOT_MODIFIED or session.dry_mode:
                 return  # If-None-Match matched, or nothing was sent: no page (as kinto-http)
             yield Emit(page_data(session, current, response, decode))
@@ -103,34 +102,36 @@ class SendingAhead:
     """The next page of a listing, asked for as soon as a page's answer is in (before
     its body is decoded), when the caller reads every page: a ``Start`` whose handle
     the page's own ``send`` finishes. Not while the server asks to back off, not past
-    the pages wanted (``wanted``, which the page stream keeps), and only for a GET
+    the pages wanted (``more``, which the page stream gives), and only for a GET
     listing (``enabled``). ``request`` is the listing's first: each next page is it
     with the parameters of the link."""
 
     session: Session
     request: Request
     enabled: bool
-    wanted: bool = True
+    decode: Decoder = decode_json
     started: Started | None = None
 
     def __attrs_post_init__(self) -> None:
         self.enabled = self.enabled and self.request.method == "GET"
 
-    def send(self, current: Request, decode: Decoder) -> Op[Response]:
+    def send(self, current: Request, *, more: bool) -> Op[Response]:
         """``send`` of the page ``current``: its answer waited for when it was started
-        (else it is sent now), the next page started when its answer is in."""
+        (else it is sent now), the next page started when its answer is in if ``more``
+        pages are wanted after it."""
         sent, self.started = self.started, None
         if sent is not None and sent.request != current:
             sent.cancel()  # the page was re-sent and its answer links elsewhere
             sent = None
+        answered = self._answered if self.enabled and more else None
         return (
             yield from send(
-                self.session, current, started=sent, answered=self._answered, decode=decode
+                self.session, current, started=sent, answered=answered, decode=self.decode
             )
         )
 
     def _answered(self, response: Response) -> Op[None]:
-        if not (self.enabled and self.wanted) or self.started is not None:
+        if self.started is not None:
             return
         if response.status_code != 200 or self.session.backoff_until > time.monotonic():
             return  # no page, or the next request waits as the server asked
